@@ -195,7 +195,10 @@ impl ApiError {
     /// Sets `Retry-After` if `value` is a valid delay-seconds or HTTP-date; anything else is
     /// dropped so upstream junk never becomes a header.
     pub fn with_retry_after(mut self, value: Option<&str>) -> Self {
-        self.retry_after = value.map(str::trim).filter(|v| valid_retry_after(v)).map(str::to_owned);
+        self.retry_after = value
+            .map(str::trim)
+            .filter(|v| valid_retry_after(v))
+            .map(str::to_owned);
         self
     }
 
@@ -245,8 +248,7 @@ fn valid_retry_after(v: &str) -> bool {
     }
     // HTTP-date, e.g. "Wed, 21 Oct 2015 07:28:00 GMT".
     v.ends_with("GMT")
-        && v
-            .bytes()
+        && v.bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b' ' || b == b',' || b == b':')
 }
 
@@ -284,7 +286,10 @@ mod tests {
         assert_eq!(v["error"]["type"], "rate_limit_error");
 
         let date = ApiError::new(429, "x").with_retry_after(Some("Wed, 21 Oct 2015 07:28:00 GMT"));
-        assert_eq!(date.retry_after.as_deref(), Some("Wed, 21 Oct 2015 07:28:00 GMT"));
+        assert_eq!(
+            date.retry_after.as_deref(),
+            Some("Wed, 21 Oct 2015 07:28:00 GMT")
+        );
         let junk = ApiError::new(429, "x").with_retry_after(Some("1\r\nSet-Cookie: a=b"));
         assert_eq!(junk.retry_after, None);
     }
