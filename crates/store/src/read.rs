@@ -1,0 +1,211 @@
+//! Reading a published model: pointer → manifest → verified chunks.
+
+use std::collections::BTreeMap;
+
+use sha2::{Digest, Sha256};
+
+use crate::error::{Result, StoreError};
+use crate::hash::{hex, sha256_hex};
+use crate::kv::Kv;
+use crate::manifest::{chunk_len, keys, validate_model_name, Manifest, Pointer};
+
+/// How much to verify while reading.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReadOptions {
+    /// Also hash each whole file. Every chunk is always checked against the manifest, and
+    /// the manifest against the pointer, and publishing checked that the chunks make up
+    /// the file's digest; so this second pass only guards against a broken publisher.
+    /// It roughly doubles hashing time per load.
+    pub verify_files: bool,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        Self { verify_files: true }
+    }
+}
+
+/// A whole model in memory, every byte verified.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoadedModel {
+    pub manifest: Manifest,
+    pub files: BTreeMap<String, Vec<u8>>,
+}
+
+/// Reads the current pointer of `model`, `None` if it was never published.
+pub fn read_pointer(kv: &dyn Kv, model: &str) -> Result<Option<Pointer>> {
+    let key = keys::pointer(model);
+    let Some(bytes) = kv.get(&key)? else {
+        return Ok(None);
+    };
+    serde_json::from_slice(&bytes)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt {
+            key,
+            reason: format!("pointer is not valid JSON: {e}"),
+        })
+}
+
+/// An open model version: the manifest is read and checked, files are read on demand.
+pub struct ModelReader<'a> {
+    kv: &'a dyn Kv,
+    manifest: Manifest,
+    options: ReadOptions,
+}
+
+impl<'a> ModelReader<'a> {
+    pub fn open(kv: &'a dyn Kv, model: &str) -> Result<Self> {
+        Self::open_with(kv, model, ReadOptions::default())
+    }
+
+    pub fn open_with(kv: &'a dyn Kv, model: &str, options: ReadOptions) -> Result<Self> {
+        validate_model_name(model)?;
+        let pointer = read_pointer(kv, model)?.ok_or_else(|| StoreError::NotFound {
+            model: model.to_string(),
+        })?;
+        let manifest = read_manifest(kv, model, &pointer)?;
+        Ok(Self {
+            kv,
+            manifest,
+            options,
+        })
+    }
+
+    pub fn manifest(&self) -> &Manifest {
+        &self.manifest
+    }
+
+    pub fn into_manifest(self) -> Manifest {
+        self.manifest
+    }
+
+    /// Reads one file into a buffer sized from the manifest, verifying as it goes.
+    pub fn read_file(&self, name: &str) -> Result<Vec<u8>> {
+        let (idx, entry) = self
+            .manifest
+            .file(name)
+            .ok_or_else(|| StoreError::FileNotFound {
+                model: self.manifest.model.clone(),
+                file: name.to_string(),
+            })?;
+        let m = &self.manifest;
+        let mut buf = Vec::new();
+        // try_reserve: a failed allocation in wasm would otherwise abort the instance.
+        let cap = usize::try_from(entry.size).map_err(|_| StoreError::OutOfMemory {
+            file: name.to_string(),
+            bytes: entry.size,
+        })?;
+        buf.try_reserve_exact(cap)
+            .map_err(|_| StoreError::OutOfMemory {
+                file: name.to_string(),
+                bytes: entry.size,
+            })?;
+        let mut file_hash = self.options.verify_files.then(Sha256::new);
+        for (i, want) in entry.chunk_sha256.iter().enumerate() {
+            let key = keys::chunk(&m.model, &m.version, idx, i as u64);
+            let start = buf.len();
+            let expected_len = chunk_len(entry.size, m.chunk_size, i as u64);
+            // A chunk never exceeds the size the manifest says; a longer value is corrupt,
+            // and reading it in anyway could push the buffer past its reservation.
+            let got = self
+                .kv
+                .get_into(&key, &mut buf)?
+                .ok_or_else(|| StoreError::Missing { key: key.clone() })?;
+            if got as u64 != expected_len {
+                return Err(StoreError::Corrupt {
+                    key,
+                    reason: format!("chunk is {got} bytes, manifest says {expected_len}"),
+                });
+            }
+            let chunk = &buf[start..];
+            let actual = sha256_hex(chunk);
+            if &actual != want {
+                return Err(StoreError::Corrupt {
+                    key,
+                    reason: format!("chunk sha256 is {actual}, manifest says {want}"),
+                });
+            }
+            if let Some(h) = file_hash.as_mut() {
+                h.update(chunk);
+            }
+        }
+        if let Some(h) = file_hash {
+            let actual = hex(&h.finalize());
+            if actual != entry.sha256 {
+                return Err(StoreError::Corrupt {
+                    key: keys::manifest(&m.model, &m.version),
+                    reason: format!(
+                        "file {name:?} has sha256 {actual}, manifest says {}",
+                        entry.sha256
+                    ),
+                });
+            }
+        }
+        Ok(buf)
+    }
+
+    /// Reads every file.
+    pub fn read_all(self) -> Result<LoadedModel> {
+        let mut files = BTreeMap::new();
+        for f in &self.manifest.files {
+            files.insert(f.name.clone(), self.read_file(&f.name)?);
+        }
+        Ok(LoadedModel {
+            manifest: self.manifest,
+            files,
+        })
+    }
+}
+
+pub(crate) fn read_manifest(kv: &dyn Kv, model: &str, pointer: &Pointer) -> Result<Manifest> {
+    let key = keys::manifest(model, &pointer.version);
+    let bytes = kv
+        .get(&key)?
+        .ok_or_else(|| StoreError::Missing { key: key.clone() })?;
+    let actual = sha256_hex(&bytes);
+    if actual != pointer.manifest_sha256 {
+        return Err(StoreError::Corrupt {
+            key,
+            reason: format!(
+                "manifest sha256 is {actual}, pointer says {}",
+                pointer.manifest_sha256
+            ),
+        });
+    }
+    let manifest: Manifest = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt {
+        key: key.clone(),
+        reason: format!("manifest is not valid JSON: {e}"),
+    })?;
+    manifest.validate(&key)?;
+    if manifest.model != model || manifest.version != pointer.version {
+        return Err(StoreError::Corrupt {
+            key,
+            reason: "manifest names another model or version".into(),
+        });
+    }
+    Ok(manifest)
+}
+
+/// Loads and verifies a whole model.
+///
+/// If a chunk disappears mid-read because a new version was committed and the old one
+/// collected, the load is retried once on the new version.
+pub fn load_model(kv: &dyn Kv, model: &str) -> Result<LoadedModel> {
+    load_model_with(kv, model, ReadOptions::default())
+}
+
+pub fn load_model_with(kv: &dyn Kv, model: &str, options: ReadOptions) -> Result<LoadedModel> {
+    let reader = ModelReader::open_with(kv, model, options)?;
+    let version = reader.manifest.version.clone();
+    match reader.read_all() {
+        Err(e @ (StoreError::Missing { .. } | StoreError::Corrupt { .. })) => {
+            match read_pointer(kv, model)? {
+                Some(p) if p.version != version => {
+                    ModelReader::open_with(kv, model, options)?.read_all()
+                }
+                _ => Err(e),
+            }
+        }
+        other => other,
+    }
+}
