@@ -35,14 +35,6 @@ pub enum StoreError {
         /// Keys of the version this upload would replace.
         superseded: usize,
     },
-    #[error(
-        "the upload needs {needed} bytes but only {available} of the {budget}-byte budget are free"
-    )]
-    ByteBudgetExceeded {
-        needed: u64,
-        available: u64,
-        budget: u64,
-    },
     #[error("no upload {upload:?} for model {model:?} (never begun, aborted, replaced by a newer upload, or already committed)")]
     UploadNotFound { model: String, upload: String },
     #[error("file {file:?} is not part of this upload")]

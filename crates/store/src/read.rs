@@ -144,6 +144,54 @@ impl<'a> ModelReader<'a> {
         Ok(buf)
     }
 
+    /// Checks one file against the manifest without holding it: memory stays at one
+    /// chunk, so an admin can verify a model larger than a request's memory.
+    pub fn verify_file(&self, name: &str) -> Result<()> {
+        let (idx, entry) = self
+            .manifest
+            .file(name)
+            .ok_or_else(|| StoreError::FileNotFound {
+                model: self.manifest.model.clone(),
+                file: name.to_string(),
+            })?;
+        let m = &self.manifest;
+        let mut file_hash = Sha256::new();
+        let mut buf = Vec::with_capacity(m.chunk_size as usize);
+        for (i, want) in entry.chunk_sha256.iter().enumerate() {
+            let key = keys::chunk(&m.model, &m.version, idx, i as u64);
+            buf.clear();
+            self.kv
+                .get_into(&key, &mut buf)?
+                .ok_or_else(|| StoreError::Missing { key: key.clone() })?;
+            let expected_len = chunk_len(entry.size, m.chunk_size, i as u64);
+            if buf.len() as u64 != expected_len {
+                return Err(StoreError::Corrupt {
+                    key,
+                    reason: format!("chunk is {} bytes, manifest says {expected_len}", buf.len()),
+                });
+            }
+            let actual = sha256_hex(&buf);
+            if &actual != want {
+                return Err(StoreError::Corrupt {
+                    key,
+                    reason: format!("chunk sha256 is {actual}, manifest says {want}"),
+                });
+            }
+            file_hash.update(&buf);
+        }
+        let actual = hex(&file_hash.finalize());
+        if actual != entry.sha256 {
+            return Err(StoreError::Corrupt {
+                key: keys::manifest(&m.model, &m.version),
+                reason: format!(
+                    "file {name:?} has sha256 {actual}, manifest says {}",
+                    entry.sha256
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Reads every file.
     pub fn read_all(self) -> Result<LoadedModel> {
         let mut files = BTreeMap::new();

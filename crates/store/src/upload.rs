@@ -79,12 +79,12 @@ impl UploadSpec {
     /// Keys the upload occupies at its peak (chunks, one state per file, the declaration,
     /// the manifest), not counting the model's pointer.
     pub fn peak_keys(&self) -> usize {
-        self.files
-            .iter()
-            .map(|f| chunks_for(f.size, CHUNK_SIZE as u64) as usize)
-            .sum::<usize>()
-            + self.files.len()
-            + 2
+        // Saturating, in u64: declared sizes are untrusted and usize is 32 bits in wasm.
+        let chunks = self.files.iter().fold(0u64, |acc, f| {
+            acc.saturating_add(chunks_for(f.size, CHUNK_SIZE as u64))
+        });
+        let total = chunks.saturating_add(self.files.len() as u64 + 2);
+        usize::try_from(total).unwrap_or(usize::MAX)
     }
 }
 
