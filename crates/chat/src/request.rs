@@ -152,6 +152,32 @@ impl std::fmt::Debug for UpstreamRequest {
     }
 }
 
+/// A URL split the way wasi-http wants it: scheme, authority, path-with-query.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct UrlParts<'a> {
+    pub https: bool,
+    pub authority: &'a str,
+    pub path_and_query: &'a str,
+}
+
+/// Splits an `http(s)://authority/path` URL; `None` for anything else.
+pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
+    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
+        (true, r)
+    } else {
+        (false, url.strip_prefix("http://")?)
+    };
+    let (authority, path_and_query) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    (!authority.is_empty()).then_some(UrlParts {
+        https,
+        authority,
+        path_and_query,
+    })
+}
+
 /// The upstream request for a validated client request, plus the model chosen.
 pub fn build_upstream(
     mut req: ChatRequest,
@@ -289,6 +315,28 @@ mod tests {
             &limits()
         )
         .is_ok());
+    }
+
+    #[test]
+    fn splits_urls() {
+        assert_eq!(
+            split_url("https://openrouter.ai/api/v1/chat/completions"),
+            Some(UrlParts {
+                https: true,
+                authority: "openrouter.ai",
+                path_and_query: "/api/v1/chat/completions"
+            })
+        );
+        assert_eq!(
+            split_url("http://127.0.0.1:8080"),
+            Some(UrlParts {
+                https: false,
+                authority: "127.0.0.1:8080",
+                path_and_query: "/"
+            })
+        );
+        assert_eq!(split_url("ftp://x/y"), None);
+        assert_eq!(split_url("http:///y"), None);
     }
 
     #[test]
