@@ -16,9 +16,9 @@ pub struct ChatRequest {
 /// Validates the body of `POST /v1/chat/completions`.
 pub fn parse(body: &[u8], limits: &Limits) -> Result<ChatRequest, ApiError> {
     if body.len() > limits.max_body_bytes {
+        // Adapters stop reading one byte past the limit, so the real size is unknown here.
         return Err(ApiError::payload_too_large(format!(
-            "request body is {} bytes; the limit is {} bytes",
-            body.len(),
+            "request body is larger than the limit of {} bytes",
             limits.max_body_bytes
         )));
     }
@@ -291,7 +291,7 @@ mod tests {
         assert_eq!(e.status, 413);
         assert_eq!(
             e.message,
-            "request body is 10001 bytes; the limit is 10000 bytes"
+            "request body is larger than the limit of 10000 bytes"
         );
 
         let e = err(
