@@ -1,0 +1,211 @@
+"""Export an openai-whisper model to the ONNX layout sawt's Rust runner loads.
+
+Used by make_fixtures.py (random weights) and by users with real checkpoints:
+
+    python scripts/whisper_export.py --checkpoint tiny.pt --out models/local/whisper-tiny
+
+Layout (see crates/whisper/src/model.rs):
+  encoder.onnx   mel f32[1, n_mels, 3000]
+                 -> audio_features f32[1, n_audio_ctx, d],
+                    cross_k f32[n_text_layer, 1, n_audio_ctx, d], cross_v (same)
+                 The cross-attention keys/values are computed once per 30 s window here,
+                 so a decoder step never recomputes them.
+  decoder.onnx   tokens i64[1, 1], position i64[1],
+                 self_k f32[n_text_layer, 1, n_text_ctx, d], self_v (same),
+                 cross_k, cross_v, mask f32[1, n_text_ctx + 1]
+                 -> logits f32[1, 1, n_vocab], new_k f32[n_text_layer, 1, 1, d], new_v (same)
+                 One token per step against a fixed-size self-attention cache: every shape is
+                 static, so tract optimises the whole graph once. The caller keeps the cache,
+                 writes new_k/new_v at `position` and passes an additive mask (0 for valid
+                 cache slots and the current token, -inf elsewhere).
+  config.json    dims, special token ids, suppress lists (computed here, once, with the
+                 reference tokenizer), and the tokenizer file name.
+  multilingual.tiktoken  copied from the openai-whisper wheel.
+
+The wrappers call the reference modules (Linear, LayerNorm, MLP) of openai-whisper and restate
+only the attention arithmetic of MultiHeadAttention.qkv_attention (whisper/model.py at
+openai/whisper@v20250625, the non-SDPA branch), because the reference slices its causal mask by
+query length, which does not fit a one-token step over a fixed cache.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+from pathlib import Path
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+import whisper
+from whisper.model import MultiHeadAttention, Whisper
+from whisper.tokenizer import get_tokenizer
+
+ASSETS = Path(whisper.__file__).parent / "assets"
+
+
+def attention(q, k, v, n_head: int, mask=None):
+    """Whisper's qkv_attention (non-SDPA branch) with an explicit additive mask."""
+    n_batch, n_ctx, n_state = q.shape
+    scale = (n_state // n_head) ** -0.25
+    q = q.view(*q.shape[:2], n_head, -1).permute(0, 2, 1, 3)
+    k = k.view(*k.shape[:2], n_head, -1).permute(0, 2, 1, 3)
+    v = v.view(*v.shape[:2], n_head, -1).permute(0, 2, 1, 3)
+    qk = (q * scale) @ (k * scale).transpose(-1, -2)
+    if mask is not None:
+        qk = qk + mask
+    w = F.softmax(qk, dim=-1)
+    return (w @ v).permute(0, 2, 1, 3).flatten(start_dim=2)
+
+
+class EncoderExport(nn.Module):
+    def __init__(self, model: Whisper):
+        super().__init__()
+        self.encoder = model.encoder
+        self.blocks = model.decoder.blocks
+
+    def forward(self, mel):
+        x = self.encoder(mel)
+        ks = [b.cross_attn.key(x) for b in self.blocks]
+        vs = [b.cross_attn.value(x) for b in self.blocks]
+        return x, torch.stack(ks), torch.stack(vs)
+
+
+class DecoderStep(nn.Module):
+    def __init__(self, model: Whisper):
+        super().__init__()
+        self.dec = model.decoder
+        self.n_head = model.dims.n_text_head
+
+    def forward(self, tokens, position, self_k, self_v, cross_k, cross_v, mask):
+        dec = self.dec
+        x = dec.token_embedding(tokens) + F.embedding(position, dec.positional_embedding)
+        new_k, new_v = [], []
+        for i, b in enumerate(dec.blocks):
+            h = b.attn_ln(x)
+            q = b.attn.query(h)
+            k = b.attn.key(h)
+            v = b.attn.value(h)
+            new_k.append(k)
+            new_v.append(v)
+            keys = torch.cat([self_k[i], k], dim=1)
+            values = torch.cat([self_v[i], v], dim=1)
+            x = x + b.attn.out(attention(q, keys, values, self.n_head, mask))
+            h = b.cross_attn_ln(x)
+            q = b.cross_attn.query(h)
+            x = x + b.cross_attn.out(attention(q, cross_k[i], cross_v[i], self.n_head))
+            x = x + b.mlp(b.mlp_ln(x))
+        x = dec.ln(x)
+        # The output projection reuses the token embedding (tied weights): keep it one tensor.
+        logits = torch.matmul(x, dec.token_embedding.weight.t())
+        return logits, torch.stack(new_k), torch.stack(new_v)
+
+
+def config_for(model: Whisper) -> dict:
+    dims = model.dims
+    tok = get_tokenizer(model.is_multilingual, num_languages=model.num_languages, language="ar", task="transcribe")
+    sp = tok.special_tokens
+    return {
+        "format": "sawt-whisper-onnx/1",
+        "dims": {
+            "n_mels": dims.n_mels,
+            "n_audio_ctx": dims.n_audio_ctx,
+            "n_audio_state": dims.n_audio_state,
+            "n_audio_head": dims.n_audio_head,
+            "n_audio_layer": dims.n_audio_layer,
+            "n_vocab": dims.n_vocab,
+            "n_text_ctx": dims.n_text_ctx,
+            "n_text_state": dims.n_text_state,
+            "n_text_head": dims.n_text_head,
+            "n_text_layer": dims.n_text_layer,
+        },
+        "tokenizer": "multilingual.tiktoken" if model.is_multilingual else "gpt2.tiktoken",
+        "num_languages": model.num_languages,
+        "special_tokens": {
+            "eot": tok.eot,
+            "sot": tok.sot,
+            "sot_prev": tok.sot_prev,
+            "sot_lm": tok.sot_lm,
+            "no_speech": tok.no_speech,
+            "no_timestamps": tok.no_timestamps,
+            "timestamp_begin": tok.timestamp_begin,
+            "transcribe": tok.transcribe,
+            "translate": tok.translate,
+            "first_language": sp["<|en|>"],
+        },
+        "languages": list(whisper.tokenizer.LANGUAGES.keys())[: model.num_languages],
+        # tokenizer.non_speech_tokens: what suppress_tokens="-1" expands to.
+        "non_speech_tokens": list(tok.non_speech_tokens),
+        # SuppressBlank: encode(" ") + [eot]
+        "blank_tokens": tok.encode(" "),
+    }
+
+
+def export(model: Whisper, out: Path, opset: int = 17) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    model = model.eval().float()
+    MultiHeadAttention.use_sdpa = False
+    d = model.dims
+    mel = torch.zeros(1, d.n_mels, 2 * d.n_audio_ctx)
+    with torch.no_grad():
+        enc = EncoderExport(model)
+        torch.onnx.export(
+            enc, (mel,), str(out / "encoder.onnx"), opset_version=opset,
+            input_names=["mel"], output_names=["audio_features", "cross_k", "cross_v"],
+            dynamo=False,
+        )
+        step = DecoderStep(model)
+        L, C, S = d.n_text_layer, d.n_text_ctx, d.n_text_state
+        args = (
+            torch.zeros(1, 1, dtype=torch.long),
+            torch.zeros(1, dtype=torch.long),
+            torch.zeros(L, 1, C, S),
+            torch.zeros(L, 1, C, S),
+            torch.zeros(L, 1, d.n_audio_ctx, S),
+            torch.zeros(L, 1, d.n_audio_ctx, S),
+            torch.zeros(1, C + 1),
+        )
+        # No constant folding: it would materialise token_embedding.T as a second initializer.
+        torch.onnx.export(
+            step, args, str(out / "decoder.onnx"), opset_version=opset,
+            input_names=["tokens", "position", "self_k", "self_v", "cross_k", "cross_v", "mask"],
+            output_names=["logits", "new_k", "new_v"],
+            do_constant_folding=False, dynamo=False,
+        )
+    cfg = config_for(model)
+    (out / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
+    shutil.copyfile(ASSETS / cfg["tokenizer"], out / cfg["tokenizer"])
+
+
+def quantize_int8(src: Path, dst: Path) -> None:
+    """Dynamic int8 (weights int8, activations quantized at run time) with onnxruntime."""
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in ("encoder.onnx", "decoder.onnx"):
+        quantize_dynamic(str(src / name), str(dst / name), weight_type=QuantType.QInt8)
+    for name in os.listdir(src):
+        if not name.endswith(".onnx"):
+            shutil.copyfile(src / name, dst / name)
+    cfg = json.loads((dst / "config.json").read_text())
+    cfg["quantization"] = "dynamic-int8"
+    (dst / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--checkpoint", required=True, help="openai-whisper .pt checkpoint (e.g. tiny.pt)")
+    ap.add_argument("--out", required=True, type=Path)
+    ap.add_argument("--int8", action="store_true", help="also write <out>-int8")
+    a = ap.parse_args()
+    model = whisper.load_model(a.checkpoint, device="cpu")
+    export(model, a.out)
+    if a.int8:
+        quantize_int8(a.out, a.out.with_name(a.out.name + "-int8"))
+
+
+if __name__ == "__main__":
+    main()
