@@ -13,6 +13,7 @@
 //! What a request gets, in order: the next queued [`Reply`] ([`MockHandle::push_reply`]), else
 //! a scenario named in the last user message as `[mock:<scenario>]` (see [`scenario_reply`]),
 //! else a normal answer (streamed when the request says `"stream": true`).
+//! `GET /__mock/requests` returns the recorded requests as JSON (for out-of-process tests).
 
 pub mod http1;
 
@@ -188,6 +189,18 @@ fn serve(conn: TcpStream, state: &Mutex<State>) {
     let Ok(req) = http1::read_request(&conn, 64 * 1024 * 1024) else {
         return;
     };
+    // Out-of-band inspection for black-box tests; not recorded itself.
+    if req.path == "/__mock/requests" {
+        let body = requests_json(&lock(state).requests);
+        let mut w = &conn;
+        let _ = http1::write_response(
+            &mut w,
+            200,
+            &[("content-type".into(), "application/json".into())],
+            body.as_bytes(),
+        );
+        return;
+    }
     let reply = {
         let mut s = lock(state);
         s.requests.push(req.clone());
@@ -289,6 +302,28 @@ pub fn scenario_reply(scenario: &str, model: &str, chunk_delay: Duration) -> Opt
         }
         _ => None,
     }
+}
+
+/// `[{"method","path","headers":{name:value},"body":"<utf-8 text>"}]`.
+pub fn requests_json(requests: &[RecordedRequest]) -> String {
+    let items: Vec<String> = requests
+        .iter()
+        .map(|r| {
+            let headers: Vec<String> = r
+                .headers
+                .iter()
+                .map(|(k, v)| format!("{}:{}", json_string(k), json_string(v)))
+                .collect();
+            format!(
+                "{{\"method\":{},\"path\":{},\"headers\":{{{}}},\"body\":{}}}",
+                json_string(&r.method),
+                json_string(&r.path),
+                headers.join(","),
+                json_string(&String::from_utf8_lossy(&r.body))
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 struct ParsedRequest {
