@@ -1,0 +1,3 @@
+//! One module per `sawt` subcommand: each has an `Args` (clap) and a `run`.
+
+pub mod models;
