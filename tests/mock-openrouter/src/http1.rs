@@ -253,9 +253,11 @@ pub fn write_chunk(w: &mut impl Write, data: &[u8]) -> io::Result<()> {
     if data.is_empty() {
         return Ok(());
     }
-    w.write_all(format!("{:x}\r\n", data.len()).as_bytes())?;
-    w.write_all(data)?;
-    w.write_all(b"\r\n")?;
+    // One write per chunk: with TCP_NODELAY every write is a segment.
+    let mut framed = format!("{:x}\r\n", data.len()).into_bytes();
+    framed.extend_from_slice(data);
+    framed.extend_from_slice(b"\r\n");
+    w.write_all(&framed)?;
     w.flush()
 }
 
