@@ -22,7 +22,7 @@ import pytest
 KEY = "sk-or-v1-python-test-key"
 ANSWER = "أهلاً بيك! أنا صوت، مساعدك المصري. تحب أساعدك في إيه النهارده؟"
 DEFAULT_MODEL = "google/gemma-2-27b-it"
-REPO = pathlib.Path(__file__).resolve().parents[4]
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _bin(env_name, name):
