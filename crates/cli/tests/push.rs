@@ -234,3 +234,42 @@ fn a_wrong_token_fails_with_401_and_writes_nothing() {
     assert!(!stderr.contains(TOKEN));
     assert!(srv.kv.is_empty());
 }
+
+#[test]
+fn the_fixture_whisper_model_round_trips() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/whisper/model");
+    if !dir.is_dir() {
+        eprintln!("skipped: {} not present", dir.display());
+        return;
+    }
+    let srv = serve(StoreConfig::default());
+    let report = push(&PushArgs {
+        dir: dir.clone(),
+        name: Some("whisper-fixture".into()),
+        metadata: None,
+        remote: Remote {
+            url: srv.url.clone(),
+            token: TOKEN.into(),
+            retries: 0,
+        },
+    })
+    .unwrap();
+    let loaded = load_model(&*srv.kv, "whisper-fixture").unwrap();
+    assert_eq!(loaded.manifest.version, report.version);
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        assert_eq!(loaded.files[&name], std::fs::read(&path).unwrap(), "{name}");
+        names.push(name);
+    }
+    assert_eq!(loaded.files.len(), names.len());
+    // One key per started MB of each file, plus the manifest and the pointer.
+    let chunks: usize = loaded
+        .manifest
+        .files
+        .iter()
+        .map(|f| f.chunks as usize)
+        .sum();
+    assert_eq!(srv.kv.len(), chunks + 2);
+}
