@@ -203,25 +203,88 @@ def segment_json(s: dict) -> dict:
     return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in s.items()}
 
 
+class TieWatch:
+    """Records how close every greedy decision of the reference is to a tie: the gap between
+    the two best logits, and between the timestamp rule's two sides. Float reassociation
+    (PyTorch vs tract, x86 vs wasm SIMD) moves logits by ~1e-5, so a seed whose decoding has a
+    gap below TIE_GAP would make bit-exact token parity a coin toss; such seeds are skipped."""
+
+    def __init__(self):
+        import whisper.decoding as D
+
+        self.D, self.min_gap = D, float("inf")
+        self._update, self._rules = D.GreedyDecoder.update, D.ApplyTimestampRules.apply
+        watch = self
+
+        def update(dec, tokens, logits, sum_logprobs):
+            top = logits[0].float().topk(2).values
+            watch.min_gap = min(watch.min_gap, float(top[0] - top[1]))
+            return watch._update(dec, tokens, logits, sum_logprobs)
+
+        def rules(f, logits, tokens):
+            watch._rules(f, logits, tokens)
+            lp = torch.log_softmax(logits.float(), dim=-1)[0]
+            tb = f.tokenizer.timestamp_begin
+            ts, text = lp[tb:].logsumexp(-1), lp[:tb].max()
+            if torch.isfinite(ts) and torch.isfinite(text):
+                watch.min_gap = min(watch.min_gap, float((ts - text).abs()))
+
+        D.GreedyDecoder.update, D.ApplyTimestampRules.apply = update, rules
+
+    def close(self):
+        self.D.GreedyDecoder.update, self.D.ApplyTimestampRules.apply = self._update, self._rules
+
+
+TIE_GAP = 1e-3
+
+
+def run_transcripts(model: Whisper, audio_dir: Path, names: list[str]) -> list[dict]:
+    out = []
+    for name in names:
+        samples, _ = read_wav(audio_dir / name)
+        for task in ("transcribe", "translate"):
+            for ts in (True, False):
+                res = model.transcribe(
+                    samples, language="ar", task=task, temperature=0.0, fp16=False,
+                    without_timestamps=not ts, condition_on_previous_text=True, verbose=None,
+                )
+                out.append({
+                    "audio": name, "task": task, "timestamps": ts, "language": res["language"],
+                    "text": res["text"], "segments": [segment_json(s) for s in res["segments"]],
+                })
+    return out
+
+
 def fixtures(out: Path) -> None:
     if out.exists():
         shutil.rmtree(out)
-    model = random_whisper(SMALL_DIMS, SEED)
-    export(model, out / "model")
-    quantize_int8(out / "model", out / "model-int8")
     MultiHeadAttention.use_sdpa = False
-
     audio_dir = out / "audio"
     spec = make_audio(audio_dir, out / "_tmp")
     shutil.rmtree(out / "_tmp")
+    names = sorted(n for n, m in spec.items() if m["rate"] == 16000 and not n.startswith("sine"))
+    for seed in range(SEED, SEED + 12):
+        model = random_whisper(SMALL_DIMS, seed)
+        watch = TieWatch()
+        transcripts = run_transcripts(model, audio_dir, names)
+        watch.close()
+        print(f"seed {seed}: closest greedy decision {watch.min_gap:.2e}", flush=True)
+        if watch.min_gap >= TIE_GAP:
+            break
+    else:
+        raise SystemExit(f"no seed without a near-tie (< {TIE_GAP}) found")
+
+    export(model, out / "model")
+    quantize_int8(out / "model", out / "model-int8")
+    MultiHeadAttention.use_sdpa = False
     ref_dir = out / "reference"
     ref_dir.mkdir(parents=True)
-    index = {"seed": SEED, "audio": {}, "arrays": {}, "transcripts": []}
+    index = {"seed": seed, "min_decision_gap": watch.min_gap, "audio": {}, "arrays": {},
+             "transcripts": transcripts}
 
     for name, meta in sorted(spec.items()):
         samples, rate = read_wav(audio_dir / name)
-        meta = {**meta, "samples": int(samples.shape[0])}
-        index["audio"][name] = meta
+        index["audio"][name] = {**meta, "samples": int(samples.shape[0])}
         if rate != 16000 or name.startswith("sine"):
             continue
         stem = name.removesuffix(".wav")
@@ -243,16 +306,6 @@ def fixtures(out: Path) -> None:
                             logits = model.decoder(torch.tensor([seq]), feats)[0, -1]
                         key = f"{stem}.logits.{task}.{'ts' if ts else 'nots'}"
                         index["arrays"][key] = save_f32(ref_dir / f"{key}.f32", logits.numpy())
-        for task in ("transcribe", "translate"):
-            for ts in (True, False):
-                res = model.transcribe(
-                    samples, language="ar", task=task, temperature=0.0, fp16=False,
-                    without_timestamps=not ts, condition_on_previous_text=True, verbose=None,
-                )
-                index["transcripts"].append({
-                    "audio": name, "task": task, "timestamps": ts, "language": res["language"],
-                    "text": res["text"], "segments": [segment_json(s) for s in res["segments"]],
-                })
     (ref_dir / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n")
 
 

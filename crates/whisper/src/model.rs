@@ -1,0 +1,241 @@
+//! The tract-onnx engine over the graphs of scripts/whisper_export.py. Graphs are built from
+//! bytes (they come from the KV store), with every input shape pinned so tract optimises the
+//! whole graph once at load.
+
+use std::collections::HashMap;
+
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::internal::SimpleState;
+
+use crate::config::ModelConfig;
+use crate::engine::Engine;
+use crate::tokenizer::Tokenizer;
+use crate::WhisperError;
+
+/// The files of one model, by name (as stored: encoder.onnx, decoder.onnx, config.json and the
+/// tokenizer named in the config).
+pub trait ModelFiles {
+    fn file(&self, name: &str) -> Option<&[u8]>;
+}
+
+impl ModelFiles for HashMap<String, Vec<u8>> {
+    fn file(&self, name: &str) -> Option<&[u8]> {
+        self.get(name).map(Vec::as_slice)
+    }
+}
+
+type Plan = Arc<TypedRunnableModel>;
+
+fn load_err(what: &str) -> impl Fn(TractError) -> WhisperError + '_ {
+    move |e| WhisperError::Load(format!("{what}: {e:#}"))
+}
+
+fn infer_err(e: TractError) -> WhisperError {
+    WhisperError::Inference(format!("{e:#}"))
+}
+
+fn plain(t: &Tensor) -> Result<&[f32], WhisperError> {
+    t.as_plain_ram()
+        .ok_or_else(|| WhisperError::Inference("tensor is not in plain memory".into()))?
+        .as_slice::<f32>()
+        .map_err(infer_err)
+}
+
+fn build(bytes: &[u8], what: &str, facts: Vec<InferenceFact>) -> Result<Plan, WhisperError> {
+    let mut model = tract_onnx::onnx()
+        .model_for_read(&mut std::io::Cursor::new(bytes))
+        .map_err(load_err(what))?;
+    for (i, f) in facts.into_iter().enumerate() {
+        model = model.with_input_fact(i, f).map_err(load_err(what))?;
+    }
+    model
+        .into_optimized()
+        .and_then(|m| m.into_runnable())
+        .map_err(load_err(what))
+}
+
+/// Whisper in tract: encoder (+ cross-attention K/V) once per window, one decoder step per token
+/// against a fixed-size self-attention cache that lives here.
+pub struct TractWhisper {
+    pub config: ModelConfig,
+    encoder: Plan,
+    decoder: SimpleState<TypedFact, Box<dyn TypedOp>>,
+    cross_k: Option<TValue>,
+    cross_v: Option<TValue>,
+    self_k: Arc<Tensor>,
+    self_v: Arc<Tensor>,
+    mask: Vec<f32>,
+    position: usize,
+}
+
+impl TractWhisper {
+    /// Loads config, tokenizer and both graphs from in-memory files.
+    pub fn load(files: &dyn ModelFiles) -> Result<(Self, Tokenizer), WhisperError> {
+        let get = |n: &str| {
+            files
+                .file(n)
+                .ok_or_else(|| WhisperError::MissingFile(n.into()))
+        };
+        let config = ModelConfig::from_json(get("config.json")?)?;
+        let tokenizer = Tokenizer::from_tiktoken(get(&config.tokenizer)?, &config)?;
+        let engine = Self::from_graphs(config, get("encoder.onnx")?, get("decoder.onnx")?)?;
+        Ok((engine, tokenizer))
+    }
+
+    pub fn from_graphs(
+        config: ModelConfig,
+        encoder: &[u8],
+        decoder: &[u8],
+    ) -> Result<Self, WhisperError> {
+        let d = config.dims.clone();
+        let enc = build(
+            encoder,
+            "encoder",
+            vec![f32::fact([1, d.n_mels, 2 * d.n_audio_ctx]).into()],
+        )?;
+        let (l, c, s, a) = (d.n_text_layer, d.n_text_ctx, d.n_text_state, d.n_audio_ctx);
+        let dec = build(
+            decoder,
+            "decoder",
+            vec![
+                i64::fact([1, 1]).into(),
+                i64::fact([1]).into(),
+                f32::fact([l, 1, c, s]).into(),
+                f32::fact([l, 1, c, s]).into(),
+                f32::fact([l, 1, a, s]).into(),
+                f32::fact([l, 1, a, s]).into(),
+                f32::fact([1, c + 1]).into(),
+            ],
+        )?;
+        let zeros = |shape: &[usize]| {
+            Tensor::zero::<f32>(shape).map_err(|e| WhisperError::Load(e.to_string()))
+        };
+        Ok(TractWhisper {
+            self_k: Arc::new(zeros(&[l, 1, c, s])?),
+            self_v: Arc::new(zeros(&[l, 1, c, s])?),
+            mask: vec![f32::NEG_INFINITY; c + 1],
+            decoder: SimpleState::new(&dec).map_err(load_err("decoder"))?,
+            encoder: enc,
+            cross_k: None,
+            cross_v: None,
+            position: 0,
+            config,
+        })
+    }
+
+    /// Runs the encoder alone and returns `audio_features` `[n_audio_ctx][n_audio_state]`
+    /// (for parity tests); also makes this window current, like `encode`.
+    pub fn encode_features(&mut self, mel: &[f32]) -> Result<Vec<f32>, WhisperError> {
+        let d = &self.config.dims;
+        if mel.len() != d.n_mels * 2 * d.n_audio_ctx {
+            return Err(WhisperError::Inference(format!(
+                "mel window has {} values, expected {}",
+                mel.len(),
+                d.n_mels * 2 * d.n_audio_ctx
+            )));
+        }
+        let input =
+            Tensor::from_shape(&[1, d.n_mels, 2 * d.n_audio_ctx], mel).map_err(infer_err)?;
+        let mut out = self.encoder.run(tvec![input.into()]).map_err(infer_err)?;
+        if out.len() != 3 {
+            return Err(WhisperError::Inference(
+                "encoder must have 3 outputs".into(),
+            ));
+        }
+        self.cross_v = out.pop();
+        self.cross_k = out.pop();
+        let feats = out
+            .pop()
+            .ok_or_else(|| WhisperError::Inference("no output".into()))?;
+        self.reset();
+        Ok(plain(&feats)?.to_vec())
+    }
+
+    fn write_cache(cache: &mut Arc<Tensor>, new: &Tensor, pos: usize) -> Result<(), WhisperError> {
+        // The plan has dropped its handle after the run, so this is the only owner: no copy.
+        let cache = Arc::make_mut(cache);
+        let shape = cache.shape().to_vec();
+        let (l, c, s) = (shape[0], shape[2], shape[3]);
+        let src = plain(new)?;
+        let mut view = cache.try_as_plain_ram_mut().map_err(infer_err)?;
+        let dst = view.as_slice_mut::<f32>().map_err(infer_err)?;
+        if src.len() != l * s {
+            return Err(WhisperError::Inference("unexpected cache row size".into()));
+        }
+        for layer in 0..l {
+            let o = (layer * c + pos) * s;
+            dst[o..o + s].copy_from_slice(&src[layer * s..(layer + 1) * s]);
+        }
+        Ok(())
+    }
+}
+
+impl Engine for TractWhisper {
+    fn n_vocab(&self) -> usize {
+        self.config.dims.n_vocab
+    }
+
+    fn n_text_ctx(&self) -> usize {
+        self.config.dims.n_text_ctx
+    }
+
+    fn encode(&mut self, mel: &[f32]) -> Result<(), WhisperError> {
+        self.encode_features(mel).map(|_| ())
+    }
+
+    fn reset(&mut self) {
+        self.position = 0;
+        self.mask.fill(f32::NEG_INFINITY);
+        // The current token (last column) always attends to itself.
+        if let Some(last) = self.mask.last_mut() {
+            *last = 0.0;
+        }
+    }
+
+    fn step(&mut self, token: u32) -> Result<Vec<f32>, WhisperError> {
+        let c = self.config.dims.n_text_ctx;
+        let pos = self.position;
+        if pos >= c {
+            return Err(WhisperError::Inference(format!(
+                "decoder context of {c} tokens exceeded"
+            )));
+        }
+        let (Some(ck), Some(cv)) = (self.cross_k.clone(), self.cross_v.clone()) else {
+            return Err(WhisperError::Inference("step before encode".into()));
+        };
+        let tokens = Tensor::from_shape(&[1, 1], &[i64::from(token)]).map_err(infer_err)?;
+        let position = Tensor::from_shape(&[1], &[pos as i64]).map_err(infer_err)?;
+        let mask = Tensor::from_shape(&[1, c + 1], &self.mask).map_err(infer_err)?;
+        let mut out = self
+            .decoder
+            .run(tvec![
+                tokens.into(),
+                position.into(),
+                TValue::from_const(self.self_k.clone()),
+                TValue::from_const(self.self_v.clone()),
+                ck,
+                cv,
+                mask.into(),
+            ])
+            .map_err(infer_err)?;
+        if out.len() != 3 {
+            return Err(WhisperError::Inference(
+                "decoder must have 3 outputs".into(),
+            ));
+        }
+        let new_v = out
+            .pop()
+            .ok_or_else(|| WhisperError::Inference("missing output".into()))?;
+        let new_k = out
+            .pop()
+            .ok_or_else(|| WhisperError::Inference("missing output".into()))?;
+        let logits = out
+            .pop()
+            .ok_or_else(|| WhisperError::Inference("missing output".into()))?;
+        Self::write_cache(&mut self.self_k, &new_k, pos)?;
+        Self::write_cache(&mut self.self_v, &new_v, pos)?;
+        self.mask[pos] = 0.0;
+        self.position += 1;
+        Ok(plain(&logits)?.to_vec())
+    }
+}

@@ -1,0 +1,120 @@
+//! Whisper's tokenizer for decoding: tiktoken ranks (base64 token, rank per line) plus the
+//! special tokens that whisper/tokenizer.py::get_encoding appends after the ranks.
+
+use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
+use base64::Engine as _;
+
+const LENIENT: GeneralPurpose = GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
+);
+
+use crate::config::ModelConfig;
+use crate::WhisperError;
+
+pub struct Tokenizer {
+    /// Bytes of every token id below `timestamp_begin` (ranks, then specials by name).
+    pieces: Vec<Vec<u8>>,
+    pub eot: u32,
+    pub no_speech: u32,
+    pub timestamp_begin: u32,
+}
+
+impl Tokenizer {
+    pub fn from_tiktoken(ranks: &[u8], cfg: &ModelConfig) -> Result<Self, WhisperError> {
+        let text =
+            std::str::from_utf8(ranks).map_err(|_| WhisperError::Tokenizer("not UTF-8".into()))?;
+        let mut pieces: Vec<Vec<u8>> = Vec::with_capacity(cfg.dims.n_vocab);
+        for (i, line) in text.lines().enumerate() {
+            if line.is_empty() {
+                continue;
+            }
+            let mut it = line.split(' ');
+            let (Some(tok), Some(rank)) = (it.next(), it.next()) else {
+                return Err(WhisperError::Tokenizer(format!("line {}", i + 1)));
+            };
+            let rank: usize = rank
+                .parse()
+                .map_err(|_| WhisperError::Tokenizer(format!("rank on line {}", i + 1)))?;
+            if rank != pieces.len() {
+                return Err(WhisperError::Tokenizer(format!(
+                    "ranks are not contiguous at line {}",
+                    i + 1
+                )));
+            }
+            // Python's b64decode accepts a lone "=" (rank 50256 of multilingual.tiktoken is
+            // the empty token), so padding is stripped and not required here.
+            let bytes = LENIENT
+                .decode(tok.trim_end_matches('='))
+                .map_err(|_| WhisperError::Tokenizer(format!("base64 on line {}", i + 1)))?;
+            pieces.push(bytes);
+        }
+        let st = &cfg.special_tokens;
+        if pieces.len() != st.eot as usize {
+            return Err(WhisperError::Tokenizer(format!(
+                "{} ranks, but <|endoftext|> is {}",
+                pieces.len(),
+                st.eot
+            )));
+        }
+        // Same order as get_encoding(): the specials follow the ranks.
+        let mut specials = vec!["<|endoftext|>".to_string(), "<|startoftranscript|>".into()];
+        specials.extend(cfg.languages.iter().map(|l| format!("<|{l}|>")));
+        for s in [
+            "translate",
+            "transcribe",
+            "startoflm",
+            "startofprev",
+            "nospeech",
+            "notimestamps",
+        ] {
+            specials.push(format!("<|{s}|>"));
+        }
+        pieces.extend(specials.into_iter().map(String::into_bytes));
+        if pieces.len() != st.timestamp_begin as usize {
+            return Err(WhisperError::Tokenizer(
+                "special tokens do not line up with the config".into(),
+            ));
+        }
+        Ok(Tokenizer {
+            pieces,
+            eot: st.eot,
+            no_speech: st.no_speech,
+            timestamp_begin: st.timestamp_begin,
+        })
+    }
+
+    /// `Tokenizer.decode`: timestamps dropped, bytes joined, invalid UTF-8 replaced by U+FFFD
+    /// (tiktoken decodes with errors="replace").
+    pub fn decode(&self, tokens: &[u32]) -> String {
+        let mut bytes = Vec::with_capacity(tokens.len() * 4);
+        for &t in tokens {
+            if t < self.timestamp_begin {
+                if let Some(p) = self.pieces.get(t as usize) {
+                    bytes.extend_from_slice(p);
+                }
+            }
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    }
+
+    /// `decode_with_timestamps`: timestamps rendered as `<|1.08|>`.
+    pub fn decode_with_timestamps(&self, tokens: &[u32]) -> String {
+        let mut out = String::new();
+        let mut run = Vec::new();
+        for &t in tokens {
+            if t >= self.timestamp_begin {
+                out.push_str(&self.decode(&run));
+                run.clear();
+                out.push_str(&format!(
+                    "<|{:.2}|>",
+                    f64::from(t - self.timestamp_begin) * 0.02
+                ));
+            } else {
+                run.push(t);
+            }
+        }
+        out.push_str(&self.decode(&run));
+        out
+    }
+}
