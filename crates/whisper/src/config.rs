@@ -58,7 +58,7 @@ impl ModelConfig {
             )));
         }
         let d = &cfg.dims;
-        if d.n_text_state % d.n_text_head != 0 || d.n_audio_ctx * 2 != crate::N_FRAMES {
+        if !d.n_text_state.is_multiple_of(d.n_text_head) || d.n_audio_ctx * 2 != crate::N_FRAMES {
             return Err(WhisperError::Config("inconsistent dimensions".into()));
         }
         if cfg.special_tokens.timestamp_begin as usize + 1501 != d.n_vocab {
