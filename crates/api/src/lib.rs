@@ -3,9 +3,11 @@
 //! Everything here is runtime-neutral: handlers are functions of (request, [`Env`]) that
 //! return a [`Response`], so they are tested natively and wrapped by thin Spin adapters.
 
+pub mod audio_formats;
 pub mod auth;
 pub mod env;
 pub mod error;
+pub mod multipart;
 
 pub use auth::check_client_key;
 pub use env::{Env, MapEnv};
