@@ -1,0 +1,776 @@
+//! The transcription handler end to end, natively: request bytes → response bytes, with an
+//! in-memory key-value store holding the fixture model as `sawt models push` publishes it.
+//! Expected text is never hard-coded: it is what `sawt_whisper::transcribe` returns on the same
+//! audio with the same options (the fixtures are random-weight models and may be regenerated).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Mutex, OnceLock};
+
+use sawt_api::audio_formats::{srt, vtt, TranscriptionSegment};
+use sawt_api::{MapEnv, Response};
+use sawt_store::{publish, Kv, MemKv, StoreConfig};
+use sawt_transcribe::{handle, Outcome, Request};
+use sawt_whisper::decode::{DecodeOptions, Task};
+use sawt_whisper::{TractWhisper, TranscribeOptions, Transcript};
+use serde_json::Value;
+
+const MODEL: &str = "whisper-tiny";
+const SPEECH: &str = "speech_16k_s16_mono.wav";
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/whisper")
+}
+
+fn model_files() -> &'static HashMap<String, Vec<u8>> {
+    static FILES: OnceLock<HashMap<String, Vec<u8>>> = OnceLock::new();
+    FILES.get_or_init(|| {
+        std::fs::read_dir(fixtures().join("model"))
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                (
+                    e.file_name().to_string_lossy().into_owned(),
+                    std::fs::read(e.path()).unwrap(),
+                )
+            })
+            .collect()
+    })
+}
+
+fn audio(name: &str) -> Vec<u8> {
+    std::fs::read(fixtures().join("audio").join(name)).unwrap()
+}
+
+/// A store holding the fixture model under `whisper-tiny`, published as the admin API does.
+fn store() -> MemKv {
+    let kv = MemKv::new();
+    let mut files: Vec<(&str, &[u8])> = model_files()
+        .iter()
+        .map(|(n, b)| (n.as_str(), b.as_slice()))
+        .collect();
+    files.sort();
+    publish(&kv, MODEL, &files, BTreeMap::new(), &StoreConfig::default()).unwrap();
+    kv
+}
+
+/// What the core says for this audio, with the options the handler documents (cached: the
+/// random-weight fixture decodes long, hallucinated windows, which is slow in debug builds).
+fn core(wav: &str, task: Task, language: &str, temperatures: Vec<f32>) -> Transcript {
+    type Key = (String, bool, String, Vec<u32>);
+    static CACHE: OnceLock<Mutex<HashMap<Key, Transcript>>> = OnceLock::new();
+    let key = (
+        wav.to_owned(),
+        task == Task::Translate,
+        language.to_owned(),
+        temperatures.iter().map(|t| t.to_bits()).collect(),
+    );
+    let cache = CACHE.get_or_init(Default::default);
+    if let Some(t) = cache.lock().unwrap().get(&key) {
+        return t.clone();
+    }
+    let t = core_uncached(wav, task, language, temperatures);
+    cache.lock().unwrap().insert(key, t.clone());
+    t
+}
+
+fn core_uncached(wav: &str, task: Task, language: &str, temperatures: Vec<f32>) -> Transcript {
+    let (mut model, tok) = TractWhisper::load(model_files()).unwrap();
+    let cfg = model.config.clone();
+    let a = sawt_audio::decode_wav(&audio(wav), None).unwrap();
+    let samples = sawt_audio::resample(&a.samples, a.sample_rate, 16_000).unwrap();
+    let opts = TranscribeOptions {
+        decode: DecodeOptions {
+            task,
+            language: language.into(),
+            ..DecodeOptions::default()
+        },
+        temperatures,
+        ..TranscribeOptions::default()
+    };
+    sawt_whisper::transcribe(&mut model, &cfg, &tok, &samples, &opts).unwrap()
+}
+
+fn default_temps() -> Vec<f32> {
+    vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+}
+
+/// A form part: (name, filename+content type for files, bytes).
+enum Field<'a> {
+    Text(&'a str, &'a str),
+    File(&'a str, &'a str, &'a str, &'a [u8]),
+}
+
+/// Encodes a form the way httpx (the openai SDK's transport) does: a 32-hex-digit boundary,
+/// `Content-Disposition` then `Content-Type` for files, CRLF everywhere.
+fn form(fields: &[Field]) -> (String, Vec<u8>) {
+    let boundary = "4c2b0c8d1f7e4b2a9d3e6f1a0b5c7d8e";
+    let mut body = Vec::new();
+    for f in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match f {
+            Field::Text(name, value) => {
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                        .as_bytes(),
+                );
+            }
+            Field::File(name, filename, ct, data) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(data);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+fn post(path: &str, ct: &str, body: &[u8], env: &MapEnv, kv: &dyn Kv) -> Outcome {
+    let headers = vec![
+        ("Content-Type".to_string(), ct.to_string()),
+        ("Content-Length".to_string(), body.len().to_string()),
+    ];
+    handle(
+        &Request {
+            method: "POST",
+            path,
+            headers: &headers,
+            body,
+        },
+        env,
+        kv,
+    )
+}
+
+/// POSTs `fields` to the transcriptions route with the default configuration.
+fn transcribe(fields: &[Field], kv: &dyn Kv) -> Outcome {
+    let (ct, body) = form(fields);
+    post("/v1/audio/transcriptions", &ct, &body, &MapEnv::new(), kv)
+}
+
+fn json(r: &Response) -> Value {
+    serde_json::from_slice(&r.body)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&r.body)))
+}
+
+/// Checks the OpenAI error envelope and returns its `error` object.
+fn error(o: &Outcome, status: u16) -> Value {
+    let r = &o.response;
+    assert_eq!(
+        r.status,
+        status,
+        "body: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    let v = json(r);
+    let e = v["error"].clone();
+    assert!(e["message"].is_string(), "{v}");
+    assert!(e["type"].is_string(), "{v}");
+    assert!(e.get("param").is_some() && e.get("code").is_some(), "{v}");
+    e
+}
+
+fn speech_file(data: &[u8]) -> Field<'_> {
+    Field::File("file", "speech.wav", "audio/wav", data)
+}
+
+fn to_segments(t: &Transcript) -> Vec<TranscriptionSegment> {
+    t.segments
+        .iter()
+        .map(|s| TranscriptionSegment {
+            id: s.id,
+            seek: s.seek,
+            start: s.start,
+            end: s.end,
+            text: s.text.clone(),
+            tokens: s.tokens.clone(),
+            temperature: s.temperature,
+            avg_logprob: s.avg_logprob,
+            compression_ratio: s.compression_ratio,
+            no_speech_prob: s.no_speech_prob,
+        })
+        .collect()
+}
+
+#[test]
+fn json_is_the_core_text() {
+    let kv = store();
+    let wav = audio(SPEECH);
+    let o = transcribe(&[Field::Text("model", "whisper-1"), speech_file(&wav)], &kv);
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
+    assert_eq!(o.response.header("content-type"), Some("application/json"));
+    let want = core(SPEECH, Task::Transcribe, "ar", default_temps());
+    assert!(!want.text.trim().is_empty(), "fixture produced no text");
+    assert_eq!(
+        json(&o.response),
+        serde_json::json!({"text": want.text.trim()})
+    );
+    // The per-request cold start is measured and covers the whole stored model.
+    let size: usize = model_files().values().map(Vec::len).sum();
+    assert_eq!(o.timings.model_bytes, size as u64);
+    assert!(o.timings.kv_read.as_nanos() > 0 && o.timings.model_build.as_nanos() > 0);
+    assert!(o.timings.inference.as_nanos() > 0);
+}
+
+#[test]
+fn text_srt_vtt_and_verbose_json() {
+    let kv = store();
+    let wav = audio(SPEECH);
+    // One temperature (no fallback) keeps this test fast; formats do not depend on it.
+    let want = core(SPEECH, Task::Transcribe, "ar", vec![0.2]);
+    let segments = to_segments(&want);
+    assert!(!segments.is_empty());
+
+    let fmt = |f: &str| {
+        transcribe(
+            &[
+                Field::Text("model", "whisper-tiny"),
+                Field::Text("temperature", "0.2"),
+                Field::Text("response_format", f),
+                speech_file(&wav),
+            ],
+            &kv,
+        )
+        .response
+    };
+
+    let r = fmt("text");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/plain; charset=utf-8"));
+    assert_eq!(
+        String::from_utf8(r.body).unwrap(),
+        format!("{}\n", want.text.trim())
+    );
+
+    let r = fmt("srt");
+    assert_eq!(r.status, 200);
+    let body = String::from_utf8(r.body).unwrap();
+    assert_eq!(body, srt(&segments));
+    assert!(body.starts_with("1\n00:00:"), "{body}");
+    assert_eq!(body.matches(" --> ").count(), segments.len());
+
+    let r = fmt("vtt");
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/vtt; charset=utf-8"));
+    let body = String::from_utf8(r.body).unwrap();
+    assert_eq!(body, vtt(&segments));
+    assert!(body.starts_with("WEBVTT\n\n00:"), "{body}");
+
+    let r = fmt("verbose_json");
+    assert_eq!(r.status, 200);
+    let v = json(&r);
+    assert_eq!(v["task"], "transcribe");
+    assert_eq!(v["language"], "arabic");
+    assert_eq!(v["text"], want.text.trim());
+    assert!((v["duration"].as_f64().unwrap() - 72_427.0 / 16_000.0).abs() < 1e-9);
+    let got = v["segments"].as_array().unwrap();
+    assert_eq!(got.len(), want.segments.len());
+    for (g, w) in got.iter().zip(&want.segments) {
+        assert_eq!(g["id"], w.id);
+        assert_eq!(g["seek"], w.seek);
+        // serde_json parses floats to within an ulp (no float_roundtrip feature).
+        let close = |k: &str, want: f64| {
+            let got = g[k].as_f64().unwrap();
+            assert!(
+                (got - want).abs() <= 1e-12 * want.abs().max(1.0),
+                "{k}: {got} vs {want}"
+            );
+        };
+        close("start", w.start);
+        close("end", w.end);
+        assert_eq!(g["text"], w.text.as_str());
+        assert_eq!(g["tokens"], serde_json::json!(w.tokens));
+        assert_eq!(g["temperature"].as_f64().unwrap() as f32, w.temperature);
+        close("avg_logprob", w.avg_logprob);
+        close("compression_ratio", w.compression_ratio);
+        close("no_speech_prob", w.no_speech_prob);
+    }
+}
+
+#[test]
+fn translations_route_translates() {
+    let kv = store();
+    let wav = audio(SPEECH);
+    let (ct, body) = form(&[
+        Field::Text("model", "whisper-1"),
+        Field::Text("response_format", "verbose_json"),
+        speech_file(&wav),
+    ]);
+    let o = post("/v1/audio/translations", &ct, &body, &MapEnv::new(), &kv);
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
+    let v = json(&o.response);
+    let want = core(SPEECH, Task::Translate, "ar", default_temps());
+    assert_eq!(v["task"], "translate");
+    assert_eq!(v["language"], "english");
+    assert_eq!(v["text"], want.text.trim());
+    assert_eq!(v["segments"].as_array().unwrap().len(), want.segments.len());
+}
+
+#[test]
+fn language_temperature_and_resampled_input_follow_the_core() {
+    let kv = store();
+    // A language by name, a fixed temperature, and 44.1 kHz stereo input (resampled).
+    let name = "speech_44k_s16_stereo.wav";
+    let wav = audio(name);
+    let o = transcribe(
+        &[
+            Field::Text("model", "tiny"),
+            Field::Text("language", "English"),
+            Field::Text("temperature", "0.4"),
+            Field::File("file", "a.wav", "application/octet-stream", &wav),
+        ],
+        &kv,
+    );
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
+    let want = core(name, Task::Transcribe, "en", vec![0.4]);
+    assert_eq!(json(&o.response)["text"], want.text.trim());
+
+    // whisper_language sets the default language.
+    let (ct, body) = form(&[Field::Text("temperature", "0.4"), speech_file(&wav)]);
+    let env = MapEnv::new().with("whisper_language", "fr");
+    let o = post("/v1/audio/transcriptions", &ct, &body, &env, &kv);
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
+    let want = core(name, Task::Transcribe, "fr", vec![0.4]);
+    assert_eq!(json(&o.response)["text"], want.text.trim());
+}
+
+/// The fields, order and encoding the official python SDK sends for
+/// `client.audio.transcriptions.create(model="whisper-1", file=open("speech.wav","rb"),
+/// language="ar", prompt="…", response_format="verbose_json", temperature=0,
+/// timestamp_granularities=["segment"])`: plain fields first in declaration order, the file
+/// last with its name and a guessed content type, as httpx encodes them.
+#[test]
+fn openai_sdk_shaped_request_gives_the_core_text() {
+    let kv = store();
+    let wav = audio(SPEECH);
+    let (ct, body) = form(&[
+        Field::Text("model", "whisper-1"),
+        Field::Text("language", "ar"),
+        Field::Text("prompt", "مرحبا"),
+        Field::Text("response_format", "verbose_json"),
+        Field::Text("temperature", "0.0"),
+        Field::Text("timestamp_granularities[]", "segment"),
+        Field::File("file", "speech.wav", "audio/x-wav", &wav),
+    ]);
+    let headers = vec![
+        ("authorization".to_string(), "Bearer sk-test".to_string()),
+        ("content-type".to_string(), ct),
+        ("x-stainless-lang".to_string(), "python".to_string()),
+        ("content-length".to_string(), body.len().to_string()),
+    ];
+    let env = MapEnv::new().with("api_keys", "sk-test");
+    let o = handle(
+        &Request {
+            method: "POST",
+            path: "/v1/audio/transcriptions",
+            headers: &headers,
+            body: &body,
+        },
+        &env,
+        &kv,
+    );
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
+    let v = json(&o.response);
+    let want = core(SPEECH, Task::Transcribe, "ar", default_temps());
+    assert_eq!(v["text"], want.text.trim());
+    assert_eq!(v["segments"].as_array().unwrap().len(), want.segments.len());
+}
+
+#[test]
+fn model_not_uploaded_is_503_with_the_push_command() {
+    let kv = MemKv::new();
+    let wav = audio(SPEECH);
+    let o = transcribe(&[speech_file(&wav)], &kv);
+    let e = error(&o, 503);
+    assert_eq!(e["code"], "model_not_loaded");
+    assert_eq!(e["type"], "service_unavailable");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("sawt models push models/local/whisper-tiny/export --name whisper-tiny --url <app-url> --token <admin_token>"),
+        "{msg}"
+    );
+
+    // whisper_model picks the stored name, and the command follows it.
+    let (ct, body) = form(&[speech_file(&wav)]);
+    let env = MapEnv::new().with("whisper_model", "base");
+    let o = post("/v1/audio/transcriptions", &ct, &body, &env, &kv);
+    let e = error(&o, 503);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("--name whisper-base"),
+        "{e}"
+    );
+}
+
+/// Keys of the model's chunks, `m/<model>/<version>/<file#>/<chunk#>`.
+fn chunk_keys(kv: &MemKv) -> Vec<String> {
+    kv.list_keys()
+        .unwrap()
+        .into_iter()
+        .filter(|k| {
+            let p: Vec<&str> = k.split('/').collect();
+            p.len() == 5 && p[0] == "m" && p[1] == MODEL && p[4].parse::<u64>().is_ok()
+        })
+        .collect()
+}
+
+#[test]
+fn damaged_model_is_500_without_internals() {
+    let wav = audio(SPEECH);
+    let kv = store();
+    let key = chunk_keys(&kv).into_iter().next().unwrap();
+    assert!(kv.flip_byte(&key, 10));
+    let o = transcribe(&[speech_file(&wav)], &kv);
+    let e = error(&o, 500);
+    assert_eq!(e["code"], "model_corrupt");
+    let msg = e["message"].as_str().unwrap();
+    assert!(msg.contains("push it again"), "{msg}");
+    assert!(
+        !msg.contains("m/whisper-tiny/") && !msg.contains("sha256"),
+        "{msg}"
+    );
+    // The cause is kept for the log.
+    assert!(
+        o.detail.as_deref().unwrap_or("").contains("sha256"),
+        "{:?}",
+        o.detail
+    );
+
+    let kv = store();
+    let key = chunk_keys(&kv).into_iter().next().unwrap();
+    kv.delete(&key).unwrap();
+    let e = error(&transcribe(&[speech_file(&wav)], &kv), 500);
+    assert_eq!(e["code"], "model_incomplete");
+    assert!(!e["message"].as_str().unwrap().contains(&key));
+
+    // Bytes that verify but are not a Whisper export.
+    let kv = MemKv::new();
+    let files: Vec<(&str, &[u8])> = vec![("config.json", b"{}"), ("encoder.onnx", b"x")];
+    publish(&kv, MODEL, &files, BTreeMap::new(), &StoreConfig::default()).unwrap();
+    let e = error(&transcribe(&[speech_file(&wav)], &kv), 500);
+    assert_eq!(e["code"], "model_invalid");
+}
+
+#[test]
+fn too_long_audio_is_413_with_the_limit() {
+    let kv = MemKv::new(); // Rejected before the model is read.
+    let wav = audio(SPEECH); // 4.5 s
+    let (ct, body) = form(&[speech_file(&wav)]);
+    let env = MapEnv::new().with("max_audio_length", "2");
+    let e = error(
+        &post("/v1/audio/transcriptions", &ct, &body, &env, &kv),
+        413,
+    );
+    assert_eq!(e["code"], "audio_too_long");
+    assert_eq!(e["param"], "file");
+    let msg = e["message"].as_str().unwrap();
+    assert!(
+        msg.contains("4.5 s") && msg.contains("limit is 2 s"),
+        "{msg}"
+    );
+
+    // The 120 s default: 70 s passes the check (503 here: no model), a longer file does not.
+    let long = audio("long70_16k_s16_mono.wav");
+    let e = error(&transcribe(&[speech_file(&long)], &kv), 503);
+    assert_eq!(e["code"], "model_not_loaded");
+    let (ct, body) = form(&[speech_file(&long)]);
+    let env = MapEnv::new().with("max_audio_length", "60");
+    let e = error(
+        &post("/v1/audio/transcriptions", &ct, &body, &env, &kv),
+        413,
+    );
+    assert!(
+        e["message"].as_str().unwrap().contains("limit is 60 s"),
+        "{e}"
+    );
+}
+
+#[test]
+fn too_big_body_is_413() {
+    let kv = MemKv::new();
+    let wav = audio(SPEECH);
+    let (ct, body) = form(&[speech_file(&wav)]);
+    let env = MapEnv::new().with("transcribe_max_body_bytes", "100000");
+    let e = error(
+        &post("/v1/audio/transcriptions", &ct, &body, &env, &kv),
+        413,
+    );
+    assert_eq!(e["code"], "payload_too_large");
+    assert!(
+        e["message"].as_str().unwrap().contains("100000 byte limit"),
+        "{e}"
+    );
+
+    // A Content-Length over the limit is enough (the adapter stops reading at limit + 1).
+    let headers = vec![
+        ("content-type".to_string(), ct.clone()),
+        ("content-length".to_string(), "999999999".to_string()),
+    ];
+    let o = handle(
+        &Request {
+            method: "POST",
+            path: "/v1/audio/transcriptions",
+            headers: &headers,
+            body: &body[..10],
+        },
+        &MapEnv::new(),
+        &kv,
+    );
+    error(&o, 413);
+}
+
+#[test]
+fn unsupported_media_is_415() {
+    let kv = MemKv::new();
+    // MP3 (ID3 tag), Ogg and M4A uploads, whatever content type the part claims.
+    for (bytes, kind) in [
+        (&b"ID3\x04\x00\x00\x00\x00\x00\x00rest-of-mp3"[..], "MP3"),
+        (&b"OggS\x00\x02\x00\x00\x00\x00"[..], "Ogg"),
+        (&b"\x00\x00\x00\x20ftypM4A \x00\x00"[..], "MP4/M4A"),
+    ] {
+        let o = transcribe(&[Field::File("file", "a.wav", "audio/wav", bytes)], &kv);
+        let e = error(&o, 415);
+        assert_eq!(e["code"], "unsupported_audio_format");
+        assert_eq!(e["param"], "file");
+        let msg = e["message"].as_str().unwrap();
+        assert!(
+            msg.contains("send WAV (PCM 8/16/24/32-bit or float)"),
+            "{msg}"
+        );
+        assert!(msg.contains(kind), "{msg}");
+    }
+
+    // A WAV in an encoding we do not decode (A-law, format tag 6).
+    let mut alaw = Vec::new();
+    alaw.extend_from_slice(b"RIFF");
+    alaw.extend_from_slice(&(36u32 + 8).to_le_bytes());
+    alaw.extend_from_slice(b"WAVEfmt ");
+    alaw.extend_from_slice(&16u32.to_le_bytes());
+    alaw.extend_from_slice(&6u16.to_le_bytes()); // WAVE_FORMAT_ALAW
+    alaw.extend_from_slice(&1u16.to_le_bytes());
+    alaw.extend_from_slice(&8000u32.to_le_bytes());
+    alaw.extend_from_slice(&8000u32.to_le_bytes());
+    alaw.extend_from_slice(&1u16.to_le_bytes());
+    alaw.extend_from_slice(&8u16.to_le_bytes());
+    alaw.extend_from_slice(b"data");
+    alaw.extend_from_slice(&8u32.to_le_bytes());
+    alaw.extend_from_slice(&[0xD5; 8]);
+    let e = error(&transcribe(&[speech_file(&alaw)], &kv), 415);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("send WAV (PCM 8/16/24/32-bit or float)"),
+        "{e}"
+    );
+
+    // A request that is not a form at all.
+    let o = post(
+        "/v1/audio/transcriptions",
+        "application/json",
+        b"{\"file\":\"x\"}",
+        &MapEnv::new(),
+        &kv,
+    );
+    let e = error(&o, 415);
+    assert!(
+        e["message"]
+            .as_str()
+            .unwrap()
+            .contains("multipart/form-data"),
+        "{e}"
+    );
+}
+
+#[test]
+fn bad_requests_are_400_with_param() {
+    let kv = MemKv::new();
+    let wav = audio(SPEECH);
+    let cases: Vec<(Vec<Field>, &str, &str)> = vec![
+        (
+            vec![Field::Text("model", "whisper-1")],
+            "file",
+            "missing `file`",
+        ),
+        (
+            vec![Field::Text("response_format", "xml"), speech_file(&wav)],
+            "response_format",
+            "verbose_json",
+        ),
+        (
+            vec![Field::Text("language", "klingon"), speech_file(&wav)],
+            "language",
+            "not a Whisper language",
+        ),
+        (
+            vec![Field::Text("temperature", "1.5"), speech_file(&wav)],
+            "temperature",
+            "between 0 and 1",
+        ),
+        (
+            vec![Field::Text("temperature", "warm"), speech_file(&wav)],
+            "temperature",
+            "between 0 and 1",
+        ),
+        (
+            vec![
+                Field::Text("timestamp_granularities[]", "word"),
+                speech_file(&wav),
+            ],
+            "timestamp_granularities[]",
+            "word timestamps are not supported",
+        ),
+        (
+            vec![
+                Field::Text("timestamp_granularities[]", "sentence"),
+                speech_file(&wav),
+            ],
+            "timestamp_granularities[]",
+            "segment",
+        ),
+        (
+            vec![Field::Text("stream", "true"), speech_file(&wav)],
+            "stream",
+            "streaming is not supported",
+        ),
+        (vec![speech_file(b"")], "file", "empty"),
+        (vec![speech_file(&wav[..2000])], "file", "truncated"),
+    ];
+    for (fields, param, text) in cases {
+        let o = transcribe(&fields, &kv);
+        let e = error(&o, 400);
+        assert_eq!(e["param"], param, "{e}");
+        assert_eq!(e["type"], "invalid_request_error");
+        assert!(e["message"].as_str().unwrap().contains(text), "{e}");
+    }
+
+    // Malformed multipart: no closing delimiter, or no boundary.
+    let (ct, body) = form(&[speech_file(&wav)]);
+    let cut = &body[..body.len() - 40];
+    let e = error(
+        &post("/v1/audio/transcriptions", &ct, cut, &MapEnv::new(), &kv),
+        400,
+    );
+    assert_eq!(e["code"], "invalid_multipart");
+    let e = error(
+        &post(
+            "/v1/audio/transcriptions",
+            "multipart/form-data",
+            &body,
+            &MapEnv::new(),
+            &kv,
+        ),
+        400,
+    );
+    assert_eq!(e["code"], "invalid_multipart");
+}
+
+#[test]
+fn unknown_model_is_404() {
+    let kv = store();
+    let wav = audio(SPEECH);
+    for model in ["gpt-4o-transcribe", "whisper-large-v3", "whisper-2"] {
+        let e = error(
+            &transcribe(&[Field::Text("model", model), speech_file(&wav)], &kv),
+            404,
+        );
+        assert_eq!(e["code"], "model_not_found");
+        assert_eq!(e["param"], "model");
+        assert!(e["message"].as_str().unwrap().contains("whisper-1"), "{e}");
+    }
+}
+
+#[test]
+fn routes_methods_auth_and_config() {
+    let kv = MemKv::new();
+    let wav = audio(SPEECH);
+    let (ct, body) = form(&[speech_file(&wav)]);
+
+    let o = handle(
+        &Request {
+            method: "GET",
+            path: "/v1/audio/transcriptions",
+            headers: &[],
+            body: b"",
+        },
+        &MapEnv::new(),
+        &kv,
+    );
+    error(&o, 405);
+    assert_eq!(o.response.header("allow"), Some("POST"));
+
+    let e = error(
+        &post("/v1/audio/speech", &ct, &body, &MapEnv::new(), &kv),
+        404,
+    );
+    assert!(e["message"]
+        .as_str()
+        .unwrap()
+        .contains("/v1/audio/translations"));
+
+    let env = MapEnv::new().with("api_keys", "k1,k2");
+    let e = error(
+        &post("/v1/audio/transcriptions", &ct, &body, &env, &kv),
+        401,
+    );
+    assert_eq!(e["code"], "invalid_api_key");
+
+    let env = MapEnv::new().with("audio_sample_rate", "44100");
+    let e = error(
+        &post("/v1/audio/transcriptions", &ct, &body, &env, &kv),
+        500,
+    );
+    assert_eq!(e["code"], "config_error");
+    assert!(e["message"].as_str().unwrap().contains("16000"), "{e}");
+}
+
+/// Input the handler must survive: every prefix of a valid request body and garbage in the
+/// file part answer with an envelope, never a panic.
+#[test]
+fn never_panics_on_broken_input() {
+    let kv = MemKv::new();
+    let wav = audio("speech_8k_u8_mono.wav");
+    let (ct, body) = form(&[Field::Text("model", "whisper-1"), speech_file(&wav)]);
+    let mut statuses = std::collections::BTreeSet::new();
+    for cut in (0..body.len()).step_by(97).chain([body.len() - 1]) {
+        let o = post(
+            "/v1/audio/transcriptions",
+            &ct,
+            &body[..cut],
+            &MapEnv::new(),
+            &kv,
+        );
+        statuses.insert(error(&o, o.response.status)["type"].to_string());
+        assert!(o.response.status >= 400);
+    }
+    // Valid multipart whose WAV is cut or has scrambled header bytes.
+    let mut x = 0x1234_5678u32;
+    for i in 0..200 {
+        let mut w = wav.clone();
+        x ^= x << 13;
+        x ^= x >> 17;
+        x ^= x << 5;
+        let pos = 4 + (x as usize % 60);
+        w[pos] = (x >> 8) as u8;
+        w.truncate(44 + (i * 37) % (wav.len() - 44));
+        let o = transcribe(&[speech_file(&w)], &kv);
+        // 503 once the audio is valid (no model in this store).
+        assert!(
+            [400, 413, 415, 503].contains(&o.response.status),
+            "{}: {}",
+            o.response.status,
+            String::from_utf8_lossy(&o.response.body)
+        );
+        error(&o, o.response.status);
+    }
+    assert!(!statuses.is_empty());
+}
