@@ -1,0 +1,54 @@
+//! Spin's key-value store as the [`Kv`] the model store is written against (the same
+//! mapping as functions/admin, which owns its own copy).
+
+use sawt_store::{Kv, KvError};
+use spin_sdk::key_value::{Error as SpinKvError, Store};
+
+/// The app's "default" store.
+pub struct SpinKv(pub Store);
+
+fn kv_err(e: SpinKvError) -> KvError {
+    match e {
+        SpinKvError::NoSuchStore | SpinKvError::AccessDenied | SpinKvError::StoreTableFull => {
+            KvError::Unavailable(e.to_string())
+        }
+        SpinKvError::Other(m) => KvError::Other(m),
+    }
+}
+
+impl Kv for SpinKv {
+    fn get(&self, key: &str) -> Result<Option<Vec<u8>>, KvError> {
+        self.0.get(key).map_err(kv_err)
+    }
+    fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
+        self.0.set(key, value).map_err(kv_err)
+    }
+    fn delete(&self, key: &str) -> Result<(), KvError> {
+        self.0.delete(key).map_err(kv_err)
+    }
+    fn exists(&self, key: &str) -> Result<bool, KvError> {
+        self.0.exists(key).map_err(kv_err)
+    }
+    fn list_keys(&self) -> Result<Vec<String>, KvError> {
+        self.0.get_keys().map_err(kv_err)
+    }
+}
+
+/// Answers every call with the error that opening the store gave, so the handler still
+/// replies with its JSON 503 instead of trapping.
+pub struct Unavailable(pub String);
+
+impl Kv for Unavailable {
+    fn get(&self, _: &str) -> Result<Option<Vec<u8>>, KvError> {
+        Err(KvError::Unavailable(self.0.clone()))
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
+        Err(KvError::Unavailable(self.0.clone()))
+    }
+    fn delete(&self, _: &str) -> Result<(), KvError> {
+        Err(KvError::Unavailable(self.0.clone()))
+    }
+    fn list_keys(&self) -> Result<Vec<String>, KvError> {
+        Err(KvError::Unavailable(self.0.clone()))
+    }
+}
