@@ -8,6 +8,7 @@ pub mod engine;
 pub mod error;
 pub mod filters;
 pub mod model;
+pub mod parity;
 pub mod text;
 pub mod tokenizer;
 pub mod transcribe;

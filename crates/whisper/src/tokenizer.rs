@@ -9,12 +9,16 @@ const LENIENT: GeneralPurpose = GeneralPurpose::new(
     GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
 );
 
+use std::collections::HashMap;
+
 use crate::config::ModelConfig;
 use crate::WhisperError;
 
 pub struct Tokenizer {
     /// Bytes of every token id below `timestamp_begin` (ranks, then specials by name).
     pieces: Vec<Vec<u8>>,
+    /// bytes → rank, built on the first `encode` (only prompts need it).
+    ranks: std::sync::OnceLock<HashMap<Vec<u8>, u32>>,
     pub eot: u32,
     pub no_speech: u32,
     pub timestamp_begin: u32,
@@ -78,6 +82,7 @@ impl Tokenizer {
         }
         Ok(Tokenizer {
             pieces,
+            ranks: std::sync::OnceLock::new(),
             eot: st.eot,
             no_speech: st.no_speech,
             timestamp_begin: st.timestamp_begin,
@@ -116,5 +121,86 @@ impl Tokenizer {
         }
         out.push_str(&self.decode(&run));
         out
+    }
+
+    /// `Tokenizer.encode` (tiktoken with whisper's GPT-2 split pattern, no special tokens):
+    /// used for the `prompt` of a transcription request.
+    pub fn encode(&self, text: &str) -> Vec<u32> {
+        let ranks = self.ranks.get_or_init(|| {
+            self.pieces[..self.eot as usize]
+                .iter()
+                .enumerate()
+                .map(|(i, p)| (p.clone(), i as u32))
+                .collect()
+        });
+        let mut out = Vec::new();
+        for piece in split_gpt2(text) {
+            bpe(piece.as_bytes(), ranks, &mut out);
+        }
+        out
+    }
+}
+
+/// The pre-tokenizer of whisper/tokenizer.py::get_encoding:
+/// `'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`.
+/// The regex crate has no look-ahead, so `\s+(?!\S)` is done by hand: a whitespace run
+/// followed by a non-space gives back its last character to the next piece.
+fn split_gpt2(text: &str) -> Vec<&str> {
+    static PATTERN: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    let Some(re) = PATTERN
+        .get_or_init(|| {
+            regex::Regex::new(r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+")
+                .ok()
+        })
+        .as_ref()
+    else {
+        return vec![text];
+    };
+    let mut out = Vec::new();
+    let mut pos = 0;
+    while pos < text.len() {
+        let Some(m) = re.find_at(text, pos) else {
+            break;
+        };
+        let mut end = m.end();
+        let s = m.as_str();
+        if s.chars().all(char::is_whitespace) && end < text.len() && s.chars().count() > 1 {
+            // Leave the last whitespace character for the next match.
+            end -= s.chars().next_back().map_or(0, char::len_utf8);
+        }
+        out.push(&text[m.start()..end]);
+        pos = end;
+    }
+    out
+}
+
+/// tiktoken's byte-pair merge: repeatedly join the adjacent pair with the lowest rank.
+fn bpe(piece: &[u8], ranks: &HashMap<Vec<u8>, u32>, out: &mut Vec<u32>) {
+    if let Some(&r) = ranks.get(piece) {
+        out.push(r);
+        return;
+    }
+    let mut bounds: Vec<usize> = (0..=piece.len()).collect();
+    loop {
+        let mut best: Option<(u32, usize)> = None;
+        for i in 0..bounds.len().saturating_sub(2) {
+            if let Some(&r) = ranks.get(&piece[bounds[i]..bounds[i + 2]]) {
+                if best.is_none_or(|(b, _)| r < b) {
+                    best = Some((r, i));
+                }
+            }
+        }
+        match best {
+            Some((_, i)) => {
+                bounds.remove(i + 1);
+            }
+            None => break,
+        }
+    }
+    for w in bounds.windows(2) {
+        // Every single byte is a rank in the byte-level vocabulary.
+        if let Some(&r) = ranks.get(&piece[w[0]..w[1]]) {
+            out.push(r);
+        }
     }
 }

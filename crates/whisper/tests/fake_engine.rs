@@ -205,3 +205,29 @@ fn language_is_forced_and_unknown_language_rejected() {
         Err(WhisperError::Language(_))
     ));
 }
+
+#[test]
+fn prompt_encoding_matches_tiktoken() {
+    let (_cfg, tok) = fixture_config();
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/whisper/reference/tokenizer.json");
+    let cases: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    for c in cases.as_array().unwrap() {
+        let text = c["text"].as_str().unwrap();
+        let want: Vec<u32> = c["tokens"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_u64().unwrap() as u32)
+            .collect();
+        let got = tok.encode(text);
+        if let Some(i) = (0..got.len().max(want.len())).find(|&i| got.get(i) != want.get(i)) {
+            panic!(
+                "{text:?}: first mismatch at token {i}: got {:?} want {:?}",
+                got.get(i),
+                want.get(i)
+            );
+        }
+        assert_eq!(tok.decode(&got), text);
+    }
+}

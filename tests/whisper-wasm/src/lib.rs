@@ -1,6 +1,6 @@
 //! Host side of the wasm checks: run a wasm32-wasip1 command module under wasmtime.
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "host", not(target_arch = "wasm32")))]
 mod host {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
@@ -70,5 +70,5 @@ mod host {
     }
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "host", not(target_arch = "wasm32")))]
 pub use host::{probe_module, run, RunOutput};

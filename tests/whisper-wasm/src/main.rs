@@ -68,6 +68,15 @@ fn parity(fixtures: &Path, model_dir: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Peak resident memory in MiB where the OS reports it (Linux VmHWM); wasm-run reports the
+/// peak linear memory instead.
+fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
+}
+
 fn ms(t: Instant) -> f64 {
     t.elapsed().as_secs_f64() * 1e3
 }
@@ -109,7 +118,7 @@ fn bench(model_dir: &Path, wav: &Path, n_tokens: usize) -> Result<(), String> {
         "{}",
         json!({"model": model_dir.display().to_string(), "read_ms": read_ms, "build_ms": build_ms,
                "mel_ms": mel_ms, "encoder_ms": encoder_ms, "per_token_ms": per_token_ms,
-               "tokens": steps, "rtf_30s_224_tokens": rtf})
+               "tokens": steps, "rtf_30s_224_tokens": rtf, "peak_rss_mib": peak_rss_mib()})
     );
     Ok(())
 }

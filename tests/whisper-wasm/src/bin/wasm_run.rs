@@ -2,7 +2,7 @@
 //! wasmtime with `<host-dir>` preopened read-only as `/data`, prints its stdout, then (on
 //! stderr) the peak linear memory. Used by the parity test and the wasm benchmark.
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "host", not(target_arch = "wasm32")))]
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     anyhow::ensure!(
@@ -24,5 +24,5 @@ fn main() -> anyhow::Result<()> {
     std::process::exit(out.exit_code);
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(not(all(feature = "host", not(target_arch = "wasm32"))))]
 fn main() {}
