@@ -5,11 +5,10 @@ mod host {
     use std::path::{Path, PathBuf};
     use std::time::Instant;
 
-    use anyhow::Context;
     use wasmtime::{Config, Engine, Linker, Module, OptLevel, Store};
     use wasmtime_wasi::p1::WasiP1Ctx;
     use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
-    use wasmtime_wasi::{DirPerms, FilePerms, WasiCtxBuilder};
+    use wasmtime_wasi::{FsPerms, WasiCtxBuilder};
 
     pub struct RunOutput {
         pub stdout: String,
@@ -28,14 +27,19 @@ mod host {
         target.join("wasm32-wasip1/release/whisper-probe.wasm")
     }
 
+    /// wasmtime has its own error type; keep the whole chain in the message.
+    fn err(context: &str) -> impl Fn(wasmtime::Error) -> anyhow::Error + '_ {
+        move |e| anyhow::anyhow!("{context}: {e:?}")
+    }
+
     pub fn run(module: &Path, dir: &Path, args: &[String]) -> anyhow::Result<RunOutput> {
         let mut config = Config::new();
         config.cranelift_opt_level(OptLevel::Speed);
-        let engine = Engine::new(&config)?;
-        let module = Module::from_file(&engine, module)
-            .with_context(|| format!("loading {}", module.display()))?;
+        let engine = Engine::new(&config).map_err(err("engine"))?;
+        let label = format!("loading {}", module.display());
+        let module = Module::from_file(&engine, module).map_err(err(&label))?;
         let mut linker: Linker<WasiP1Ctx> = Linker::new(&engine);
-        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t)?;
+        wasmtime_wasi::p1::add_to_linker_sync(&mut linker, |t| t).map_err(err("linker"))?;
         let stdout = MemoryOutputPipe::new(64 << 20);
         let mut argv = vec!["probe".to_string()];
         argv.extend(args.iter().cloned());
@@ -43,17 +47,22 @@ mod host {
             .args(&argv)
             .stdout(stdout.clone())
             .inherit_stderr()
-            .preopened_dir(dir, "/data", DirPerms::READ, FilePerms::READ)?
+            .preopened_dir(dir, "/data", FsPerms::ReadOnly)
+            .map_err(err("preopen"))?
             .build_p1();
         let mut store = Store::new(&engine, wasi);
-        let instance = linker.instantiate(&mut store, &module)?;
-        let start = instance.get_typed_func::<(), ()>(&mut store, "_start")?;
+        let instance = linker
+            .instantiate(&mut store, &module)
+            .map_err(err("instantiate"))?;
+        let start = instance
+            .get_typed_func::<(), ()>(&mut store, "_start")
+            .map_err(err("_start"))?;
         let t = Instant::now();
         let exit_code = match start.call(&mut store, ()) {
             Ok(()) => 0,
             Err(e) => match e.downcast_ref::<wasmtime_wasi::I32Exit>() {
                 Some(code) => code.0,
-                None => return Err(e.context("wasm trapped")),
+                None => return Err(err("wasm trapped")(e)),
             },
         };
         let wall_ms = t.elapsed().as_secs_f64() * 1e3;
