@@ -77,7 +77,21 @@ fn wasm_transcripts_match_reference() {
 
 #[test]
 fn wasm_runs_int8_model() {
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("reference/index.json")).unwrap())
+            .unwrap();
+    let want = index["transcripts"].as_array().unwrap();
     let got = run_parity("model-int8");
-    assert_eq!(got.len(), 28);
+    assert_eq!(got.len(), want.len());
+    // Dynamic int8 is not the reference's arithmetic: report how many cases still agree.
+    let same = got
+        .iter()
+        .zip(want)
+        .filter(|(g, w)| g["text"] == w["text"])
+        .count();
+    eprintln!(
+        "int8 in wasm: {same} of {} transcripts equal the f32 reference",
+        want.len()
+    );
     assert!(got.iter().all(|g| g["segments"].as_array().is_some()));
 }
