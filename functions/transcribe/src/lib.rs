@@ -2,8 +2,6 @@
 //! the body under the configured limit, opens the "default" key-value store, and hands both to
 //! `sawt_transcribe::handle`, which does everything else.
 
-mod kv;
-
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -15,7 +13,7 @@ use spin_sdk::http::{IncomingRequest, Response};
 use spin_sdk::http_component;
 use spin_sdk::key_value::Store;
 
-use crate::kv::{SpinKv, Unavailable};
+use sawt_spin_kv::{SpinKv, Unavailable};
 
 /// Spin variables, each looked up at most once per request (every lookup is a host call).
 #[derive(Default)]

@@ -1,5 +1,5 @@
-//! Spin's key-value store as the [`Kv`] the model store is written against (the same
-//! mapping as functions/admin, which owns its own copy).
+//! Spin's key-value store as the [`Kv`] the model store is written against, for every
+//! component that reads or writes models (admin, transcribe).
 
 use sawt_store::{Kv, KvError};
 use spin_sdk::key_value::{Error as SpinKvError, Store};
