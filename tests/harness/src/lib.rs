@@ -184,6 +184,9 @@ pub struct HarnessResponse {
     pub body: Bytes,
     /// `None` when no component ran (404, health check).
     pub metrics: Option<RequestMetrics>,
+    /// What the guest wrote to stdout and stderr (empty when no component ran or with
+    /// [`HarnessOptions::inherit_stdio`]).
+    pub output: String,
 }
 
 impl HarnessResponse {
@@ -334,6 +337,25 @@ impl Harness {
         })
     }
 
+    /// The variables component `id` sees, rendered as `variables.get` would return them: the
+    /// configuration a native run of the same core must use to be comparable.
+    pub fn component_variables(&self, id: &str) -> Result<BTreeMap<String, String>, HarnessError> {
+        let component =
+            self.inner.components.get(id).ok_or_else(|| {
+                HarnessError::Request(format!("no component {id:?} in the manifest"))
+            })?;
+        component
+            .variables
+            .iter()
+            .map(|(name, template)| {
+                template
+                    .render(&self.inner.app_variables)
+                    .map(|v| (name.clone(), v))
+                    .map_err(|message| HarnessError::Variables { message })
+            })
+            .collect()
+    }
+
     pub fn manifest(&self) -> &Manifest {
         &self.inner.manifest
     }
@@ -423,6 +445,7 @@ impl Harness {
                     headers: parts.headers,
                     body,
                     metrics: None,
+                    output: String::new(),
                 })
             }
             Dispatched::Component(response, running) => {
@@ -437,16 +460,22 @@ impl Harness {
                         output,
                     });
                 }
-                let body = collected.map_err(|e| HarnessError::Trap {
-                    component: metrics.component.clone(),
-                    message: format!("response body failed: {e:?}"),
-                    output,
-                })?;
+                let body = match collected {
+                    Ok(body) => body,
+                    Err(e) => {
+                        return Err(HarnessError::Trap {
+                            component: metrics.component.clone(),
+                            message: format!("response body failed: {e:?}"),
+                            output,
+                        })
+                    }
+                };
                 Ok(HarnessResponse {
                     status: parts.status,
                     headers: parts.headers,
                     body,
                     metrics: Some(metrics),
+                    output,
                 })
             }
         }
