@@ -1,69 +1,58 @@
-"""The official `openai` package against the chat function, unchanged.
+"""The official `openai` package against the chat function, unchanged, twice: against the
+native dev server over the same core (`sawt-chat-dev`), and against the built wasm component
+under `spin-harness` (as `spin up` runs it). Both talk to `mock-openrouter` on 127.0.0.1.
 
-By default this starts `mock-openrouter` and `sawt-chat-dev` (the native server over the
-same core as the Spin component) on random 127.0.0.1 ports. To test another deployment of
-the chat function (e.g. the wasm harness) whose upstream is a running mock-openrouter, set
+To test another deployment whose upstream is a running mock-openrouter, set
 SAWT_CHAT_BASE_URL (e.g. http://127.0.0.1:3000/v1) and MOCK_OPENROUTER_URL
 (e.g. http://127.0.0.1:4000/api/v1).
-
-Binaries: MOCK_OPENROUTER_BIN / SAWT_CHAT_DEV_BIN, else $CARGO_TARGET_DIR/debug/...
-(built with `cargo build -p mock-openrouter -p sawt-chat-dev`).
 """
 
 import json
 import os
-import pathlib
-import subprocess
 import urllib.request
 
 import openai
 import pytest
 
+from conftest import start, start_harness, start_mock, stop, binary
+
 KEY = "sk-or-v1-python-test-key"
 ANSWER = "أهلاً بيك! أنا صوت، مساعدك المصري. تحب أساعدك في إيه النهارده؟"
 DEFAULT_MODEL = "google/gemma-2-27b-it"
-REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
-def _bin(env_name, name):
-    if os.environ.get(env_name):
-        return os.environ[env_name]
-    target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", REPO / "target"))
-    return str(target / "debug" / name)
-
-
-def _start(cmd, env=None):
-    proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, text=True, env={**os.environ, **(env or {})}
-    )
-    line = proc.stdout.readline().strip()
-    if not line.startswith("listening on "):
-        proc.kill()
-        raise RuntimeError(f"{cmd[0]} did not start: {line!r}")
-    return proc, line.removeprefix("listening on ")
-
-
-@pytest.fixture(scope="module")
-def endpoints():
+@pytest.fixture(scope="module", params=["native", "wasm"])
+def endpoints(request):
     if os.environ.get("SAWT_CHAT_BASE_URL"):
+        if request.param == "wasm":
+            pytest.skip("SAWT_CHAT_BASE_URL names the one deployment to test")
         yield os.environ["SAWT_CHAT_BASE_URL"], os.environ["MOCK_OPENROUTER_URL"]
         return
-    mock, mock_url = _start([_bin("MOCK_OPENROUTER_BIN", "mock-openrouter"), "--port", "0"])
-    chat, chat_url = _start(
-        [_bin("SAWT_CHAT_DEV_BIN", "sawt-chat-dev"), "--port", "0"],
-        {
-            "SPIN_VARIABLE_OPENROUTER_API_KEY": KEY,
-            "SPIN_VARIABLE_OPENROUTER_BASE_URL": mock_url,
-            "SPIN_VARIABLE_OPENROUTER_TIMEOUT_SECS": "2",
-        },
-    )
+    mock, mock_url = start_mock()
+    if request.param == "native":
+        chat, chat_url = start(
+            [binary("sawt-chat-dev"), "--port", "0"],
+            "listening on ",
+            {
+                "SPIN_VARIABLE_OPENROUTER_API_KEY": KEY,
+                "SPIN_VARIABLE_OPENROUTER_BASE_URL": mock_url,
+                "SPIN_VARIABLE_OPENROUTER_TIMEOUT_SECS": "2",
+            },
+        )
+    else:
+        origin, api_path = mock_url.split("/api/")
+        chat, chat_url = start_harness(
+            {
+                "openrouter_api_key": KEY,
+                "openrouter_origin": origin,
+                "openrouter_api_path": "/api/" + api_path,
+                "openrouter_timeout_secs": "2",
+            }
+        )
     try:
         yield chat_url + "/v1", mock_url
     finally:
-        chat.kill()
-        mock.kill()
-        chat.wait()
-        mock.wait()
+        stop(chat, mock)
 
 
 @pytest.fixture
