@@ -36,6 +36,9 @@ pub const DEFAULT_LANGUAGE: &str = "ar";
 pub const DEFAULT_MAX_AUDIO_SECONDS: f64 = 120.0;
 /// OpenAI's own upload limit (25 MB); hosts may cap bodies lower (Akamai Functions: 10 MiB).
 pub const DEFAULT_MAX_BODY_BYTES: usize = 25 * 1024 * 1024;
+/// Whisper conditions on the last n_text_ctx / 2 - 1 (223) prompt tokens; more characters
+/// than this cannot reach the model, so only the prompt's tail is encoded.
+pub const MAX_PROMPT_CHARS: usize = 4096;
 
 /// Variable names, after the original service where it had one.
 pub mod vars {
@@ -213,6 +216,8 @@ struct Params<'a> {
     format: ResponseFormat,
     /// Tried in order (see [`temperatures`]).
     temperatures: Vec<f32>,
+    /// `prompt`, stripped, at most [`MAX_PROMPT_CHARS`] from its end.
+    prompt: Option<String>,
 }
 
 fn serve(
@@ -301,6 +306,12 @@ fn serve(
             ..DecodeOptions::default()
         },
         temperatures: params.temperatures.clone(),
+        // transcribe(): `tokenizer.encode(" " + initial_prompt.strip())`.
+        initial_prompt: params
+            .prompt
+            .as_ref()
+            .map(|p| tokenizer.encode(&format!(" {p}")))
+            .unwrap_or_default(),
         ..TranscribeOptions::default()
     };
     let started = Instant::now();
@@ -438,7 +449,16 @@ fn params<'a>(form: &multipart::Form<'a>, config: &Config) -> Result<Params<'a>,
             }
         }
     }
-    // `prompt` is accepted and not used yet: the tokenizer cannot encode text to tokens.
+    // Like transcribe(initial_prompt=...): earlier text the first window is conditioned on
+    // (spellings, names, style). Only its tail can reach the model.
+    let prompt = form
+        .text("prompt")
+        .map(py_strip)
+        .filter(|p| !p.is_empty())
+        .map(|p| match p.char_indices().rev().nth(MAX_PROMPT_CHARS - 1) {
+            Some((i, _)) => p[i..].to_owned(),
+            None => p.to_owned(),
+        });
     let file = form
         .part("file")
         .ok_or_else(|| {
@@ -458,6 +478,7 @@ fn params<'a>(form: &multipart::Form<'a>, config: &Config) -> Result<Params<'a>,
         language,
         format,
         temperatures: temperatures(temperature),
+        prompt,
     })
 }
 

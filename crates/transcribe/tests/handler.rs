@@ -378,7 +378,19 @@ fn openai_sdk_shaped_request_gives_the_core_text() {
     );
     assert_eq!(o.response.status, 200, "{:?}", o.detail);
     let v = json(&o.response);
-    let want = core(SPEECH, Task::Transcribe, "ar", default_temps());
+    // The prompt is the core's initial prompt.
+    let (mut model, tok) = TractWhisper::load(model_files()).unwrap();
+    let cfg = model.config.clone();
+    let samples = sawt_audio::decode_wav(&wav, None).unwrap().samples;
+    let opts = TranscribeOptions {
+        decode: DecodeOptions {
+            language: "ar".into(),
+            ..DecodeOptions::default()
+        },
+        initial_prompt: tok.encode(" مرحبا"),
+        ..TranscribeOptions::default()
+    };
+    let want = sawt_whisper::transcribe(&mut model, &cfg, &tok, &samples, &opts).unwrap();
     assert_eq!(v["text"], want.text.trim());
     assert_eq!(v["segments"].as_array().unwrap().len(), want.segments.len());
 }
@@ -773,4 +785,57 @@ fn never_panics_on_broken_input() {
         error(&o, o.response.status);
     }
     assert!(!statuses.is_empty());
+}
+
+/// `prompt` is openai-whisper's `initial_prompt`: `tokenizer.encode(" " + prompt.strip())`
+/// goes before the first window's tokens (and only the tail of a long prompt is kept).
+#[test]
+fn prompt_is_the_initial_prompt_of_the_core() {
+    let kv = store();
+    let wav = audio(SPEECH);
+    let prompt = "  صوت: مساعد مصري، بيتكلم عن القاهرة والإسكندرية.  ";
+    let (mut model, tok) = TractWhisper::load(model_files()).unwrap();
+    let cfg = model.config.clone();
+    let a = sawt_audio::decode_wav(&wav, None).unwrap();
+    let opts = TranscribeOptions {
+        decode: DecodeOptions {
+            language: "ar".into(),
+            ..DecodeOptions::default()
+        },
+        temperatures: vec![0.2],
+        initial_prompt: tok.encode(&format!(" {}", prompt.trim())),
+        ..TranscribeOptions::default()
+    };
+    assert!(opts.initial_prompt.len() > 5);
+    let want = sawt_whisper::transcribe(&mut model, &cfg, &tok, &a.samples, &opts).unwrap();
+
+    let ask = |p: &str| {
+        transcribe(
+            &[
+                Field::Text("model", "whisper-1"),
+                Field::Text("temperature", "0.2"),
+                Field::Text("prompt", p),
+                Field::Text("response_format", "verbose_json"),
+                speech_file(&wav),
+            ],
+            &kv,
+        )
+    };
+    let o = ask(prompt);
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
+    let v = json(&o.response);
+    assert_eq!(v["text"], want.text.trim());
+    let tokens: Vec<Vec<u32>> = want.segments.iter().map(|s| s.tokens.clone()).collect();
+    let got: Vec<Vec<u32>> = v["segments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| serde_json::from_value(s["tokens"].clone()).unwrap())
+        .collect();
+    assert_eq!(got, tokens);
+
+    // A prompt far longer than the model can use is accepted, not refused.
+    let long = "القاهرة ".repeat(2_000);
+    let o = ask(&long);
+    assert_eq!(o.response.status, 200, "{:?}", o.detail);
 }

@@ -400,13 +400,18 @@ async fn translation_and_resampled_stereo_match_the_native_core() {
     assert_eq!(v["task"], "translate");
     report("translate verbose_json", &r);
 
-    // 44.1 kHz stereo: downmix and resampling run in wasm too.
+    // 44.1 kHz stereo with a prompt: downmix, resampling and BPE run in wasm too.
     let r = assert_same_as_native(
         &app,
         TRANSCRIPTIONS,
         sent(audio_form(
             &audio("speech_44k_s16_stereo.wav"),
-            &[("response_format", "json"), ("language", "ar")],
+            &[
+                ("response_format", "json"),
+                ("language", "ar"),
+                // The prompt's BPE encoding runs in wasm too.
+                ("prompt", "صوت، مساعد من القاهرة"),
+            ],
         )),
     )
     .await;
