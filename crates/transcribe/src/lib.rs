@@ -12,7 +12,6 @@
 
 pub mod languages;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use sawt_api::audio_formats::{render, ResponseFormat, Transcription, TranscriptionSegment};
@@ -21,7 +20,7 @@ use sawt_api::{check_client_key, ApiError, Env, ErrorType, Response};
 use sawt_audio::AudioError;
 use sawt_store::{load_model_with, Kv, KvError, ReadOptions, StoreError};
 use sawt_whisper::decode::{DecodeOptions, Task};
-use sawt_whisper::{ModelFiles, TractWhisper, TranscribeOptions, WhisperError};
+use sawt_whisper::{TractWhisper, TranscribeOptions, WhisperError};
 
 /// Routes this function answers.
 pub const TRANSCRIPTIONS_PATH: &str = "/v1/audio/transcriptions";
@@ -273,10 +272,8 @@ fn serve(
     timings.model_bytes = loaded.files.values().map(|f| f.len() as u64).sum();
 
     let started = Instant::now();
-    let built = TractWhisper::load(&Files(&loaded.files));
-    // The graphs are built; their source bytes are not needed for inference.
-    drop(loaded);
-    let (mut model, tokenizer) = built.map_err(|e| {
+    // Each file's bytes are freed as soon as it is parsed (peak memory of the cold start).
+    let (mut model, tokenizer) = TractWhisper::load_owned(loaded.files).map_err(|e| {
         *detail = Some(format!("loading {name}: {e}"));
         ApiError::new(
             500,
@@ -366,14 +363,6 @@ fn serve(
 /// Python's `str.strip()` whitespace.
 fn py_strip(s: &str) -> &str {
     s.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
-}
-
-struct Files<'a>(&'a BTreeMap<String, Vec<u8>>);
-
-impl ModelFiles for Files<'_> {
-    fn file(&self, name: &str) -> Option<&[u8]> {
-        self.0.get(name).map(Vec::as_slice)
-    }
 }
 
 /// Temperature semantics: OpenAI's default 0 means "let the model decide", which for Whisper

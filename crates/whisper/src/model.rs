@@ -2,7 +2,7 @@
 //! bytes (they come from the KV store), with every input shape pinned so tract optimises the
 //! whole graph once at load.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::SimpleState;
@@ -41,10 +41,29 @@ fn plain(t: &Tensor) -> Result<&[f32], WhisperError> {
         .map_err(infer_err)
 }
 
-fn build(bytes: &[u8], what: &str, facts: Vec<InferenceFact>) -> Result<Plan, WhisperError> {
-    let mut model = tract_onnx::onnx()
-        .model_for_read(&mut std::io::Cursor::new(bytes))
-        .map_err(load_err(what))?;
+/// A graph's bytes, borrowed (tests, files on disk) or owned (the store's copy, freed as soon
+/// as the protobuf is decoded: the bytes of a real-size decoder are 113 MB for tiny).
+enum GraphBytes<'a> {
+    Borrowed(&'a [u8]),
+    Owned(Vec<u8>),
+}
+
+fn build(bytes: GraphBytes, what: &str, facts: Vec<InferenceFact>) -> Result<Plan, WhisperError> {
+    // Decoded from the slice, not through `model_for_read`, which first copies the whole file
+    // into a buffer of its own: at peak that was the stored bytes, that copy, the decoded
+    // protobuf and tract's tensors, four copies of every weight.
+    let proto = {
+        let slice = match &bytes {
+            GraphBytes::Borrowed(b) => b,
+            GraphBytes::Owned(v) => v.as_slice(),
+        };
+        <tract_onnx::pb::ModelProto as prost::Message>::decode(slice)
+            .map_err(|e| WhisperError::Load(format!("{what}: not an ONNX model: {e}")))?
+    };
+    drop(bytes);
+    let onnx = tract_onnx::onnx();
+    let mut model = onnx.model_for_proto_model(&proto).map_err(load_err(what))?;
+    drop(proto);
     for (i, f) in facts.into_iter().enumerate() {
         model = model.with_input_fact(i, f).map_err(load_err(what))?;
     }
@@ -78,7 +97,34 @@ impl TractWhisper {
         };
         let config = ModelConfig::from_json(get("config.json")?)?;
         let tokenizer = Tokenizer::from_tiktoken(get(&config.tokenizer)?, &config)?;
-        let engine = Self::from_graphs(config, get("encoder.onnx")?, get("decoder.onnx")?)?;
+        let engine = Self::from_graph_bytes(
+            config,
+            GraphBytes::Borrowed(get("encoder.onnx")?),
+            GraphBytes::Borrowed(get("decoder.onnx")?),
+        )?;
+        Ok((engine, tokenizer))
+    }
+
+    /// Like [`load`](Self::load), but takes the files and frees each one as soon as it is
+    /// parsed, so the peak memory of a load holds one graph's bytes at a time, not all files.
+    pub fn load_owned(
+        mut files: BTreeMap<String, Vec<u8>>,
+    ) -> Result<(Self, Tokenizer), WhisperError> {
+        let mut take = |n: &str| {
+            files
+                .remove(n)
+                .ok_or_else(|| WhisperError::MissingFile(n.into()))
+        };
+        let config = ModelConfig::from_json(&take("config.json")?)?;
+        let tokenizer = Tokenizer::from_tiktoken(&take(&config.tokenizer)?, &config)?;
+        let encoder = take("encoder.onnx")?;
+        let decoder = take("decoder.onnx")?;
+        drop(files);
+        let engine = Self::from_graph_bytes(
+            config,
+            GraphBytes::Owned(encoder),
+            GraphBytes::Owned(decoder),
+        )?;
         Ok((engine, tokenizer))
     }
 
@@ -86,6 +132,18 @@ impl TractWhisper {
         config: ModelConfig,
         encoder: &[u8],
         decoder: &[u8],
+    ) -> Result<Self, WhisperError> {
+        Self::from_graph_bytes(
+            config,
+            GraphBytes::Borrowed(encoder),
+            GraphBytes::Borrowed(decoder),
+        )
+    }
+
+    fn from_graph_bytes(
+        config: ModelConfig,
+        encoder: GraphBytes,
+        decoder: GraphBytes,
     ) -> Result<Self, WhisperError> {
         let d = config.dims.clone();
         let enc = build(

@@ -86,9 +86,10 @@ fn bench(model_dir: &Path, wav: &Path, n_tokens: usize) -> Result<(), String> {
     let files = load_dir(model_dir)?;
     let read_ms = ms(t);
     let t = Instant::now();
-    let (mut model, _tok) = TractWhisper::load(&files).map_err(|e| e.to_string())?;
+    // As the transcribe handler loads: each file freed once parsed.
+    let files: std::collections::BTreeMap<_, _> = files.into_iter().collect();
+    let (mut model, _tok) = TractWhisper::load_owned(files).map_err(|e| e.to_string())?;
     let build_ms = ms(t);
-    drop(files);
     let mut x = samples(wav)?;
     x.resize(sawt_whisper::N_SAMPLES, 0.0);
     let t = Instant::now();
