@@ -5,6 +5,9 @@
 //! Every test ends with `assert_clean`: no trap, no undeclared host. The native dev server
 //! (same core crate) answers the same requests, and the bytes must match.
 
+mod common;
+
+use common::error_of;
 use std::io::Read;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -96,18 +99,6 @@ fn sse_text(body: &[u8]) -> (String, bool) {
         }
     }
     (out, done)
-}
-
-fn error_of(r: &HarnessResponse) -> Value {
-    let v: Value =
-        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()));
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "no error envelope: {v}"
-    );
-    v["error"].clone()
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -9,6 +9,9 @@
 //! store the admin component wrote. Every test ends with `assert_clean`: no trap, no
 //! outbound request.
 
+mod common;
+
+use common::error_of;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -113,6 +116,18 @@ fn audio_form(wav: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     ];
     all.extend(fields.iter().map(|(k, v)| Field::Text(k, v)));
     form(&all)
+}
+
+/// `GET path` on the admin routes with `Authorization: Bearer token`.
+async fn admin_get(app: &Harness, path: &str, token: &str) -> HarnessResponse {
+    let request = http::Request::get(path)
+        .header("host", "localhost")
+        .header("authorization", format!("Bearer {token}"))
+        .body(Bytes::new())
+        .unwrap();
+    app.handle(request)
+        .await
+        .unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
 struct Sent {
@@ -247,19 +262,6 @@ fn first_json_difference(at: &str, a: &Value, b: &Value) -> Option<String> {
     }
 }
 
-fn error_of(r: &HarnessResponse) -> Value {
-    let v: Value =
-        serde_json::from_slice(&r.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", r.text()));
-    assert!(
-        v["error"]["message"]
-            .as_str()
-            .is_some_and(|m| !m.is_empty()),
-        "no error envelope: {v}"
-    );
-    assert!(v["error"]["type"].is_string(), "no error type: {v}");
-    v["error"].clone()
-}
-
 /// Per-request cold start and memory as the harness saw them, plus the component's own
 /// account of the model load (its log line), for the closing note and CI logs.
 fn report(label: &str, r: &HarnessResponse) {
@@ -337,12 +339,12 @@ async fn pushed_model_is_listed_and_verified_by_the_admin_component() {
         .sum();
     assert_eq!(report.bytes_sent, files);
 
-    let request = http::Request::get(format!("/admin/models/{MODEL}?verify=true"))
-        .header("host", "localhost")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
-        .body(Bytes::new())
-        .unwrap();
-    let r = app.handle(request).await.unwrap();
+    let r = admin_get(
+        &app,
+        &format!("/admin/models/{MODEL}?verify=true"),
+        ADMIN_TOKEN,
+    )
+    .await;
     assert_eq!(r.status, 200, "{}", r.text());
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["verified"], true);
@@ -437,12 +439,7 @@ async fn no_model_is_503_naming_the_push_command() {
 async fn bad_tokens_are_401() {
     // Admin: wrong token, and the admin API off when no token is configured.
     let app = app(&[("api_keys", "sk-client-1,sk-client-2")]);
-    let request = http::Request::get("/admin/models")
-        .header("host", "localhost")
-        .header("authorization", "Bearer not-the-admin-token")
-        .body(Bytes::new())
-        .unwrap();
-    let r = app.handle(request).await.unwrap();
+    let r = admin_get(&app, "/admin/models", "not-the-admin-token").await;
     assert_eq!(r.status, 401, "{}", r.text());
     assert_eq!(error_of(&r)["code"], "invalid_admin_token");
     assert!(!r.text().contains(ADMIN_TOKEN));
@@ -471,12 +468,7 @@ async fn bad_tokens_are_401() {
             .variable("openrouter_api_key", "unused-in-these-tests"),
     )
     .unwrap();
-    let request = http::Request::get("/admin/models")
-        .header("host", "localhost")
-        .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
-        .body(Bytes::new())
-        .unwrap();
-    let r = disabled.handle(request).await.unwrap();
+    let r = admin_get(&disabled, "/admin/models", ADMIN_TOKEN).await;
     assert_eq!(r.status, 503, "{}", r.text());
     assert_eq!(error_of(&r)["code"], "admin_disabled");
     disabled.assert_clean();
