@@ -28,16 +28,11 @@ def _drain(stream):
     threading.Thread(target=stream.read, daemon=True).start()
 
 
-def start(cmd, prefix, env=None, cwd=None):
-    """Starts `cmd` and waits for the stdout line starting with `prefix`; returns the
-    process and the rest of that line (the URL it serves)."""
-    proc = subprocess.Popen(
-        cmd,
-        stdout=subprocess.PIPE,
-        text=True,
-        env={**os.environ, **(env or {})},
-        cwd=cwd,
-    )
+def start(cmd, prefix, env=None):
+    """Starts `cmd` in the repository with `env` as its whole environment (default: ours) and
+    waits for the stdout line starting with `prefix`; returns the process and the rest of that
+    line (the URL it serves)."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
     seen = []
     for line in proc.stdout:
         line = line.strip()
@@ -61,17 +56,7 @@ def start_harness(variables):
         cmd += ["--variable", f"{k}={v}"]
     # Only the variables given here: a developer's SPIN_VARIABLE_* must not leak in.
     env = {k: v for k, v in os.environ.items() if not k.startswith("SPIN_VARIABLE_")}
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, text=True, env=env, cwd=REPO)
-    seen = []
-    for line in proc.stdout:
-        line = line.strip()
-        if line.startswith("Serving "):
-            _drain(proc.stdout)
-            return proc, line.removeprefix("Serving ")
-        seen.append(line)
-    proc.kill()
-    proc.wait()
-    raise RuntimeError(f"spin-harness did not start: {seen!r}")
+    return start(cmd, "Serving ", env)
 
 
 def stop(*procs):

@@ -34,6 +34,7 @@ def endpoints(request):
             [binary("sawt-chat-dev"), "--port", "0"],
             "listening on ",
             {
+                **os.environ,
                 "SPIN_VARIABLE_OPENROUTER_API_KEY": KEY,
                 "SPIN_VARIABLE_OPENROUTER_BASE_URL": mock_url,
                 "SPIN_VARIABLE_OPENROUTER_TIMEOUT_SECS": "2",

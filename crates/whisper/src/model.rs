@@ -41,28 +41,21 @@ fn plain(t: &Tensor) -> Result<&[f32], WhisperError> {
         .map_err(infer_err)
 }
 
-/// A graph's bytes, borrowed (tests, files on disk) or owned (the store's copy, freed as soon
-/// as the protobuf is decoded: the bytes of a real-size decoder are 113 MB for tiny).
-enum GraphBytes<'a> {
-    Borrowed(&'a [u8]),
-    Owned(Vec<u8>),
+type Proto = tract_onnx::pb::ModelProto;
+
+/// Decodes a graph from its bytes, directly rather than through `model_for_read`, which first
+/// copies the whole file into a buffer of its own (at peak: the stored bytes, that copy, the
+/// protobuf and tract's tensors, four copies of every weight). Callers that own the bytes pass
+/// a temporary, so they are freed before tract's tensors exist.
+fn decode(bytes: &[u8], what: &str) -> Result<Proto, WhisperError> {
+    <Proto as prost::Message>::decode(bytes)
+        .map_err(|e| WhisperError::Load(format!("{what}: not an ONNX model: {e}")))
 }
 
-fn build(bytes: GraphBytes, what: &str, facts: Vec<InferenceFact>) -> Result<Plan, WhisperError> {
-    // Decoded from the slice, not through `model_for_read`, which first copies the whole file
-    // into a buffer of its own: at peak that was the stored bytes, that copy, the decoded
-    // protobuf and tract's tensors, four copies of every weight.
-    let proto = {
-        let slice = match &bytes {
-            GraphBytes::Borrowed(b) => b,
-            GraphBytes::Owned(v) => v.as_slice(),
-        };
-        <tract_onnx::pb::ModelProto as prost::Message>::decode(slice)
-            .map_err(|e| WhisperError::Load(format!("{what}: not an ONNX model: {e}")))?
-    };
-    drop(bytes);
-    let onnx = tract_onnx::onnx();
-    let mut model = onnx.model_for_proto_model(&proto).map_err(load_err(what))?;
+fn build(proto: Proto, what: &str, facts: Vec<InferenceFact>) -> Result<Plan, WhisperError> {
+    let mut model = tract_onnx::onnx()
+        .model_for_proto_model(&proto)
+        .map_err(load_err(what))?;
     drop(proto);
     for (i, f) in facts.into_iter().enumerate() {
         model = model.with_input_fact(i, f).map_err(load_err(what))?;
@@ -97,11 +90,7 @@ impl TractWhisper {
         };
         let config = ModelConfig::from_json(get("config.json")?)?;
         let tokenizer = Tokenizer::from_tiktoken(get(&config.tokenizer)?, &config)?;
-        let engine = Self::from_graph_bytes(
-            config,
-            GraphBytes::Borrowed(get("encoder.onnx")?),
-            GraphBytes::Borrowed(get("decoder.onnx")?),
-        )?;
+        let engine = Self::from_graphs(config, get("encoder.onnx")?, get("decoder.onnx")?)?;
         Ok((engine, tokenizer))
     }
 
@@ -117,14 +106,12 @@ impl TractWhisper {
         };
         let config = ModelConfig::from_json(&take("config.json")?)?;
         let tokenizer = Tokenizer::from_tiktoken(&take(&config.tokenizer)?, &config)?;
-        let encoder = take("encoder.onnx")?;
+        // The encoder's bytes are a temporary, freed once decoded; the decoder's are decoded
+        // (and freed) only after the encoder is built.
+        let encoder = decode(&take("encoder.onnx")?, "encoder")?;
         let decoder = take("decoder.onnx")?;
         drop(files);
-        let engine = Self::from_graph_bytes(
-            config,
-            GraphBytes::Owned(encoder),
-            GraphBytes::Owned(decoder),
-        )?;
+        let engine = Self::from_protos(config, encoder, move || decode(&decoder, "decoder"))?;
         Ok((engine, tokenizer))
     }
 
@@ -133,17 +120,15 @@ impl TractWhisper {
         encoder: &[u8],
         decoder: &[u8],
     ) -> Result<Self, WhisperError> {
-        Self::from_graph_bytes(
-            config,
-            GraphBytes::Borrowed(encoder),
-            GraphBytes::Borrowed(decoder),
-        )
+        Self::from_protos(config, decode(encoder, "encoder")?, || {
+            decode(decoder, "decoder")
+        })
     }
 
-    fn from_graph_bytes(
+    fn from_protos(
         config: ModelConfig,
-        encoder: GraphBytes,
-        decoder: GraphBytes,
+        encoder: Proto,
+        decoder: impl FnOnce() -> Result<Proto, WhisperError>,
     ) -> Result<Self, WhisperError> {
         let d = config.dims.clone();
         let enc = build(
@@ -153,7 +138,7 @@ impl TractWhisper {
         )?;
         let (l, c, s, a) = (d.n_text_layer, d.n_text_ctx, d.n_text_state, d.n_audio_ctx);
         let dec = build(
-            decoder,
+            decoder()?,
             "decoder",
             vec![
                 i64::fact([1, 1]).into(),
