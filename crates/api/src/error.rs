@@ -172,6 +172,16 @@ impl ApiError {
         Self::new(504, message).with_code("upstream_timeout")
     }
 
+    /// A path no component serves, worded as OpenAI words it (`Invalid URL (GET /v1/x)`).
+    /// The route is cut to 200 characters so a long path cannot bloat the answer.
+    pub fn unknown_route(method: &str, route: &str) -> Self {
+        let method: String = method.chars().take(16).collect();
+        let route: String = route.chars().take(200).collect();
+        Self::new(404, format!("Invalid URL ({method} {route})"))
+            .with_type(ErrorType::InvalidRequestError)
+            .with_code("unknown_url")
+    }
+
     /// A 500 that says nothing about the cause; log the cause separately (without secrets).
     pub fn internal() -> Self {
         Self::new(500, "internal server error").with_code("internal_error")
@@ -313,6 +323,24 @@ mod tests {
         assert_eq!(r.status, 500);
         let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
         assert_eq!(v["error"]["message"], "internal server error");
+    }
+
+    #[test]
+    fn unknown_routes_are_404_like_openai() {
+        let r = ApiError::unknown_route("GET", "/v1/nothing-here").to_response();
+        assert_eq!(r.status, 404);
+        let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"error": {
+                "message": "Invalid URL (GET /v1/nothing-here)",
+                "type": "invalid_request_error",
+                "param": null,
+                "code": "unknown_url"
+            }})
+        );
+        let long = format!("/{}", "a".repeat(5000));
+        assert!(ApiError::unknown_route("GET", &long).message.len() < 240);
     }
 
     #[test]

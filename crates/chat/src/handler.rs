@@ -15,7 +15,8 @@
 //! }
 //! ```
 
-use sawt_api::{check_client_key, ApiError, Env, Response};
+pub use sawt_api::http::TransportError;
+use sawt_api::{check_client_key, ApiError, Env, RequestHead, Response};
 
 use crate::config::{ChatConfig, Secret};
 use crate::request::{build_upstream, parse, UpstreamRequest};
@@ -60,6 +61,24 @@ pub fn read_limit(env: &dyn Env) -> usize {
         .saturating_add(1)
 }
 
+/// Decides from the head alone whether a body may follow, and how long it may be: route,
+/// client key, declared `Content-Length`. Adapters call this before reading a body byte, so
+/// an unauthenticated client cannot make an instance buffer anything; they then read at most
+/// the returned limit plus one byte and call [`plan`], which checks everything again.
+pub fn admit(head: &RequestHead, env: &dyn Env) -> Result<usize, ApiError> {
+    if route(&head.path) == Route::NotFound {
+        return Err(ApiError::unknown_route(&head.method, head.route()));
+    }
+    check_client_key(env, head.header("authorization"))?;
+    let max = read_limit(env).saturating_sub(1);
+    if head.content_length().is_some_and(|n| n > max as u64) {
+        return Err(ApiError::payload_too_large(format!(
+            "request body is larger than the limit of {max} bytes"
+        )));
+    }
+    Ok(max)
+}
+
 /// What the adapter does next.
 #[derive(Debug)]
 pub enum Plan {
@@ -89,26 +108,18 @@ pub enum UpstreamReply {
     Buffer,
 }
 
-/// Why the upstream exchange failed below HTTP.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TransportError {
-    Timeout,
-    Connect,
-    TooLarge,
-    Other,
-}
-
-impl TransportError {
-    pub fn to_api_error(self) -> ApiError {
-        match self {
-            Self::Timeout => ApiError::gateway_timeout("the model provider did not answer in time"),
-            Self::Connect => ApiError::new(502, "could not reach the model provider")
-                .with_code("upstream_unreachable"),
-            Self::TooLarge => ApiError::new(502, "the model provider's answer was too large")
-                .with_code("upstream_bad_gateway"),
-            Self::Other => ApiError::new(502, "the connection to the model provider failed")
-                .with_code("upstream_bad_gateway"),
+/// What a failed exchange with the model provider tells the client.
+fn transport_api_error(e: TransportError) -> ApiError {
+    match e {
+        TransportError::Timeout => {
+            ApiError::gateway_timeout("the model provider did not answer in time")
         }
+        TransportError::Connect => ApiError::new(502, "could not reach the model provider")
+            .with_code("upstream_unreachable"),
+        TransportError::TooLarge => ApiError::new(502, "the model provider's answer was too large")
+            .with_code("upstream_bad_gateway"),
+        TransportError::Other => ApiError::new(502, "the connection to the model provider failed")
+            .with_code("upstream_bad_gateway"),
     }
 }
 
@@ -123,12 +134,10 @@ pub fn plan(req: &HttpRequest<'_>, env: &dyn Env) -> Plan {
 fn try_plan(req: &HttpRequest<'_>, env: &dyn Env) -> Result<Plan, ApiError> {
     let route = route(req.path);
     if route == Route::NotFound {
-        return Err(ApiError::not_found(format!(
-            "no route for {} {}",
+        return Err(ApiError::unknown_route(
             req.method,
-            req.path.split('?').next().unwrap_or("")
-        ))
-        .with_code("unknown_url"));
+            req.path.split('?').next().unwrap_or(""),
+        ));
     }
     check_client_key(env, req.authorization)?;
     let config = ChatConfig::from_env(env)?;
@@ -209,12 +218,12 @@ impl Forward {
 
     /// The response when the upstream exchange failed before a response head.
     pub fn transport_error(&self, e: TransportError) -> Response {
-        e.to_api_error().to_response()
+        transport_api_error(e).to_response()
     }
 
     /// The SSE error payload for a failure after streaming started.
     pub fn stream_failure(&self, filter: &mut SseFilter, e: TransportError) -> Vec<u8> {
-        filter.fail(&serde_json::to_value(e.to_api_error().envelope()).unwrap_or_default())
+        filter.fail(&serde_json::to_value(transport_api_error(e).envelope()).unwrap_or_default())
     }
 
     /// A log line without secrets.
@@ -268,6 +277,35 @@ mod tests {
     }
 
     #[test]
+    fn admission_is_decided_from_the_head_alone() {
+        let env = env()
+            .with("api_keys", "k1")
+            .with("chat_max_body_bytes", "100");
+        let head = |path: &str, headers: &[(&str, &str)]| {
+            RequestHead::new(
+                "POST",
+                path,
+                headers
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            )
+        };
+        let auth = ("authorization", "Bearer k1");
+        assert_eq!(admit(&head("/v1/chat/completions", &[auth]), &env), Ok(100));
+        let status = |h: RequestHead| admit(&h, &env).map_err(|e| e.status);
+        assert_eq!(status(head("/v1/nothing", &[auth])), Err(404));
+        assert_eq!(status(head("/v1/chat/completions", &[])), Err(401));
+        assert_eq!(
+            status(head(
+                "/v1/chat/completions",
+                &[auth, ("content-length", "101")]
+            )),
+            Err(413)
+        );
+    }
+
+    #[test]
     fn routes() {
         assert_eq!(route("/v1/chat/completions"), Route::ChatCompletions);
         assert_eq!(route("/v1/chat/completions/?x=1"), Route::ChatCompletions);
@@ -275,7 +313,7 @@ mod tests {
         assert_eq!(route("/v1/chat"), Route::NotFound);
         let r = respond(plan(&req("GET", "/nope?a=b", b""), &env()));
         assert_eq!(r.status, 404);
-        assert_eq!(error_of(&r)["message"], "no route for GET /nope");
+        assert_eq!(error_of(&r)["message"], "Invalid URL (GET /nope)");
         let r = respond(plan(&req("GET", "/v1/chat/completions", b""), &env()));
         assert_eq!((r.status, r.header("allow")), (405, Some("POST")));
         assert_eq!(

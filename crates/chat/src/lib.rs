@@ -17,7 +17,8 @@ pub mod upstream;
 
 pub use config::{ChatConfig, Secret};
 pub use handler::{
-    plan, read_limit, route, Forward, HttpRequest, Plan, Route, TransportError, UpstreamReply,
+    admit, plan, read_limit, route, Forward, HttpRequest, Plan, Route, TransportError,
+    UpstreamReply,
 };
 pub use request::UpstreamRequest;
 pub use sse::SseFilter;

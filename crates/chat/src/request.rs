@@ -73,21 +73,23 @@ pub fn parse(body: &[u8], limits: &Limits) -> Result<ChatRequest, ApiError> {
                 ApiError::bad_request(format!("{param} must be an object")).with_param(param)
             );
         };
-        match m.get("role") {
-            Some(Value::String(r)) if !r.is_empty() => {}
+        let role = match m.get("role") {
+            Some(Value::String(r)) if !r.is_empty() => r.as_str(),
             _ => {
                 return Err(ApiError::bad_request(format!(
                     "{param}.role must be a non-empty string"
                 ))
                 .with_param(format!("{param}.role")))
             }
-        }
+        };
+        check_role(role, m, &param)?;
         let chars = content_chars(m.get("content")).ok_or_else(|| {
             ApiError::bad_request(format!(
                 "{param}.content must be a string, an array of content parts, or null"
             ))
             .with_param(format!("{param}.content"))
         })?;
+        check_parts(m.get("content"), &param)?;
         if chars > limits.max_content_chars {
             return Err(ApiError::bad_request(format!(
                 "{param}.content is {chars} characters; the limit is {} per message",
@@ -98,6 +100,64 @@ pub fn parse(body: &[u8], limits: &Limits) -> Result<ChatRequest, ApiError> {
         }
     }
     Ok(ChatRequest { body, stream })
+}
+
+/// The roles OpenAI's chat API accepts, in the order its own error message lists them.
+pub const ROLES: [&str; 6] = [
+    "system",
+    "assistant",
+    "user",
+    "function",
+    "tool",
+    "developer",
+];
+
+/// OpenAI answers an unknown role with 400 before any model runs; so do we, rather than let
+/// the upstream guess. Roles that need content or a tool call id are checked here too.
+fn check_role(role: &str, m: &Map<String, Value>, param: &str) -> Result<(), ApiError> {
+    if !ROLES.contains(&role) {
+        let shown: String = role.chars().take(40).collect();
+        return Err(ApiError::bad_request(format!(
+            "Invalid value: '{shown}'. Supported values are: 'system', 'assistant', 'user', \
+             'function', 'tool', and 'developer'."
+        ))
+        .with_param(format!("{param}.role"))
+        .with_code("invalid_value"));
+    }
+    let has_content = !matches!(m.get("content"), None | Some(Value::Null));
+    // Only an assistant turn (tool calls, refusals) may come without content.
+    if role != "assistant" && !has_content {
+        return Err(ApiError::bad_request(format!(
+            "{param}.content is required for role '{role}'"
+        ))
+        .with_param(format!("{param}.content")));
+    }
+    if role == "tool" && !matches!(m.get("tool_call_id"), Some(Value::String(_))) {
+        return Err(ApiError::bad_request(format!(
+            "{param}.tool_call_id is required for role 'tool'"
+        ))
+        .with_param(format!("{param}.tool_call_id")));
+    }
+    Ok(())
+}
+
+/// Content parts are objects with a string `type`; a `text` part carries a string `text`.
+fn check_parts(content: Option<&Value>, param: &str) -> Result<(), ApiError> {
+    let Some(Value::Array(parts)) = content else {
+        return Ok(());
+    };
+    for (j, part) in parts.iter().enumerate() {
+        let at = format!("{param}.content[{j}]");
+        let kind = part.get("type").and_then(Value::as_str).ok_or_else(|| {
+            ApiError::bad_request(format!("{at}.type must be a string such as \"text\""))
+                .with_param(format!("{at}.type"))
+        })?;
+        if kind == "text" && !matches!(part.get("text"), Some(Value::String(_))) {
+            return Err(ApiError::bad_request(format!("{at}.text must be a string"))
+                .with_param(format!("{at}.text")));
+        }
+    }
+    Ok(())
 }
 
 /// Characters of text in a message's content; `None` when the content has a wrong type.
@@ -152,31 +212,7 @@ impl std::fmt::Debug for UpstreamRequest {
     }
 }
 
-/// A URL split the way wasi-http wants it: scheme, authority, path-with-query.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct UrlParts<'a> {
-    pub https: bool,
-    pub authority: &'a str,
-    pub path_and_query: &'a str,
-}
-
-/// Splits an `http(s)://authority/path` URL; `None` for anything else.
-pub fn split_url(url: &str) -> Option<UrlParts<'_>> {
-    let (https, rest) = if let Some(r) = url.strip_prefix("https://") {
-        (true, r)
-    } else {
-        (false, url.strip_prefix("http://")?)
-    };
-    let (authority, path_and_query) = match rest.find('/') {
-        Some(i) => (&rest[..i], &rest[i..]),
-        None => (rest, "/"),
-    };
-    (!authority.is_empty()).then_some(UrlParts {
-        https,
-        authority,
-        path_and_query,
-    })
-}
+pub use sawt_api::http::{split_url, UrlParts};
 
 /// The upstream request for a validated client request, plus the model chosen.
 pub fn build_upstream(
@@ -282,6 +318,33 @@ mod tests {
         assert_eq!(e.message, "`stream` must be a boolean");
         let e = err(r#"{"messages":[{"role":"user","content":"hi"}],"model":3}"#);
         assert_eq!(e.param.as_deref(), Some("model"));
+    }
+
+    #[test]
+    fn rejects_unknown_roles_and_malformed_content_like_openai() {
+        let e = err(r#"{"messages":[{"role":"wizard","content":"hi"}]}"#);
+        assert_eq!(e.status, 400);
+        assert_eq!(e.param.as_deref(), Some("messages[0].role"));
+        assert_eq!(e.code.as_deref(), Some("invalid_value"));
+        assert!(
+            e.message.starts_with("Invalid value: 'wizard'."),
+            "{}",
+            e.message
+        );
+        let e = err(r#"{"messages":[{"role":"system","content":"x"},{"role":"user"}]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages[1].content"));
+        let e = err(r#"{"messages":[{"role":"tool","content":"42"}]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages[0].tool_call_id"));
+        let e = err(r#"{"messages":[{"role":"user","content":[{"text":"hi"}]}]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages[0].content[0].type"));
+        let e = err(r#"{"messages":[{"role":"user","content":[{"type":"text","text":5}]}]}"#);
+        assert_eq!(e.param.as_deref(), Some("messages[0].content[0].text"));
+        for ok in [
+            r#"{"messages":[{"role":"developer","content":"be brief"},{"role":"user","content":"hi"}]}"#,
+            r#"{"messages":[{"role":"assistant","content":null,"tool_calls":[]},{"role":"tool","tool_call_id":"c1","content":"42"}]}"#,
+        ] {
+            assert!(parse(ok.as_bytes(), &limits()).is_ok(), "{ok}");
+        }
     }
 
     #[test]

@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
+use sawt_admin::handle_with;
+use sawt_api::RequestHead;
 use sawt_cli::commands::models::{push, PushArgs, Remote};
-use sawt_store::admin::handle_admin_with;
 use sawt_store::{load_model, MemKv, StoreConfig, StoreError};
 
 const TOKEN: &str = "push-test-token";
@@ -29,7 +30,7 @@ impl Drop for Server {
     }
 }
 
-/// Hosts `handle_admin` over a `MemKv`, as the Spin component does over the host store.
+/// Hosts `sawt_admin::handle` over a `MemKv`, as the Spin component does over the host store.
 fn serve(cfg: StoreConfig) -> Server {
     let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
     let port = server.server_addr().to_ip().unwrap().port();
@@ -55,13 +56,15 @@ fn serve(cfg: StoreConfig) -> Server {
                 .collect();
             let mut body = Vec::new();
             let _ = req.as_reader().read_to_end(&mut body);
-            let r = handle_admin_with(&cfg, &method, &url, &headers, &body, &*k, Some(TOKEN));
-            let ct = tiny_http::Header::from_bytes("content-type", r.content_type).unwrap();
-            let _ = req.respond(
-                tiny_http::Response::from_data(r.body)
-                    .with_status_code(r.status)
-                    .with_header(ct),
-            );
+            let head = RequestHead::new(&method, &url, headers);
+            let r = handle_with(&cfg, &head, &body, &*k, Some(TOKEN)).response;
+            let mut response = tiny_http::Response::from_data(r.body).with_status_code(r.status);
+            for (name, value) in &r.headers {
+                if let Ok(h) = tiny_http::Header::from_bytes(name.as_bytes(), value.as_bytes()) {
+                    response = response.with_header(h);
+                }
+            }
+            let _ = req.respond(response);
         }
     });
     Server {

@@ -2,9 +2,8 @@
 //! Akamai Functions): chunked, checksummed, published atomically behind one pointer key.
 //!
 //! Runtime-neutral: the Spin adapter implements [`Kv`] over the host's store, tests use
-//! [`MemKv`]. See `ADMIN_API.md` for the HTTP upload protocol built on [`upload`].
+//! [`MemKv`]. The HTTP upload protocol built on these functions is crates/admin.
 
-pub mod admin;
 mod error;
 mod hash;
 mod kv;

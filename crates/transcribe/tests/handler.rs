@@ -7,9 +7,9 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::{Mutex, OnceLock};
 
-use sawt_api::audio_formats::{srt, vtt, TranscriptionSegment};
 use sawt_api::{MapEnv, Response};
 use sawt_store::{publish, Kv, MemKv, StoreConfig};
+use sawt_transcribe::formats::{srt, vtt};
 use sawt_transcribe::{handle, Outcome, Request};
 use sawt_whisper::decode::{DecodeOptions, Task};
 use sawt_whisper::{TractWhisper, TranscribeOptions, Transcript};
@@ -181,24 +181,6 @@ fn speech_file(data: &[u8]) -> Field<'_> {
     Field::File("file", "speech.wav", "audio/wav", data)
 }
 
-fn to_segments(t: &Transcript) -> Vec<TranscriptionSegment> {
-    t.segments
-        .iter()
-        .map(|s| TranscriptionSegment {
-            id: s.id,
-            seek: s.seek,
-            start: s.start,
-            end: s.end,
-            text: s.text.clone(),
-            tokens: s.tokens.clone(),
-            temperature: s.temperature,
-            avg_logprob: s.avg_logprob,
-            compression_ratio: s.compression_ratio,
-            no_speech_prob: s.no_speech_prob,
-        })
-        .collect()
-}
-
 #[test]
 fn json_is_the_core_text() {
     let kv = store();
@@ -225,7 +207,7 @@ fn text_srt_vtt_and_verbose_json() {
     let wav = audio(SPEECH);
     // One temperature (no fallback) keeps this test fast; formats do not depend on it.
     let want = core(SPEECH, Task::Transcribe, "ar", vec![0.2]);
-    let segments = to_segments(&want);
+    let segments = want.segments.clone();
     assert!(!segments.is_empty());
 
     let fmt = |f: &str| {
@@ -838,4 +820,62 @@ fn prompt_is_the_initial_prompt_of_the_core() {
     let long = "القاهرة ".repeat(2_000);
     let o = ask(&long);
     assert_eq!(o.response.status, 200, "{:?}", o.detail);
+}
+
+/// A store whose every read fails with one error.
+struct FailingKv(sawt_store::KvError);
+
+impl Kv for FailingKv {
+    fn get(&self, _: &str) -> Result<Option<Vec<u8>>, sawt_store::KvError> {
+        Err(self.0.clone())
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), sawt_store::KvError> {
+        Err(self.0.clone())
+    }
+    fn delete(&self, _: &str) -> Result<(), sawt_store::KvError> {
+        Err(self.0.clone())
+    }
+    fn list_keys(&self) -> Result<Vec<String>, sawt_store::KvError> {
+        Err(self.0.clone())
+    }
+}
+
+/// Store failures take the one StoreError → ApiError mapping (crates/api/src/store_errors.rs)
+/// that the admin API uses too. Changed here: a value over the host's limit was 503 in this
+/// handler and 500 in the admin API; it is 500 `kv_limit` in both (retrying cannot help).
+#[test]
+fn store_failures_use_the_shared_mapping() {
+    use sawt_store::KvError;
+    let wav = audio(SPEECH);
+    let cases = [
+        (
+            KvError::Unavailable("no such store".into()),
+            503,
+            "kv_unavailable",
+        ),
+        (
+            KvError::Other("sqlite: database is locked".into()),
+            503,
+            "kv_unavailable",
+        ),
+        (
+            KvError::ValueTooLarge {
+                key: "m/whisper-tiny/p".into(),
+                size: 2_000_000,
+                max: 1_000_000,
+            },
+            500,
+            "kv_limit",
+        ),
+    ];
+    for (kv_error, status, code) in cases {
+        let o = transcribe(&[speech_file(&wav)], &FailingKv(kv_error.clone()));
+        let e = error(&o, status);
+        assert_eq!(e["code"], code, "{kv_error}");
+        let msg = e["message"].as_str().unwrap();
+        assert!(
+            !msg.contains("sqlite") && !msg.contains("m/whisper-tiny"),
+            "{msg}"
+        );
+    }
 }

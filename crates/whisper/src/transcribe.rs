@@ -41,8 +41,9 @@ impl Default for TranscribeOptions {
     }
 }
 
-/// A segment as `transcribe()` returns it (also the OpenAI verbose_json segment).
-#[derive(Debug, Clone, PartialEq)]
+/// A segment as `transcribe()` returns it; the fields and their names are also OpenAI's
+/// verbose_json segment, so the API serialises this type as it is.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct Segment {
     pub id: usize,
     pub seek: usize,

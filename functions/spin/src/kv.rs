@@ -1,5 +1,5 @@
 //! Spin's key-value store as the [`Kv`] the model store is written against, for every
-//! component that reads or writes models (admin, transcribe).
+//! component that reads or writes models (admin, transcribe, synthesize).
 
 use sawt_store::{Kv, KvError};
 use spin_sdk::key_value::{Error as SpinKvError, Store};
@@ -50,5 +50,14 @@ impl Kv for Unavailable {
     }
     fn list_keys(&self) -> Result<Vec<String>, KvError> {
         Err(KvError::Unavailable(self.0.clone()))
+    }
+}
+
+/// The app's `default` store, or a [`Kv`] that answers every call with the error opening it
+/// gave (the handler then replies with its 503 envelope instead of trapping).
+pub fn open_default() -> Box<dyn Kv> {
+    match Store::open_default() {
+        Ok(store) => Box::new(SpinKv(store)),
+        Err(e) => Box::new(Unavailable(e.to_string())),
     }
 }

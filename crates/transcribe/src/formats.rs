@@ -7,7 +7,9 @@
 
 use serde::Serialize;
 
-use crate::{ApiError, Response};
+use sawt_api::{ApiError, Response};
+use sawt_whisper::text::py_strip;
+use sawt_whisper::Segment;
 
 /// What the client asked the transcript to look like.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -53,21 +55,6 @@ impl ResponseFormat {
     }
 }
 
-/// One segment of `verbose_json`, fields as OpenAI (and openai-whisper) name them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct TranscriptionSegment {
-    pub id: usize,
-    pub seek: usize,
-    pub start: f64,
-    pub end: f64,
-    pub text: String,
-    pub tokens: Vec<u32>,
-    pub temperature: f32,
-    pub avg_logprob: f64,
-    pub compression_ratio: f64,
-    pub no_speech_prob: f64,
-}
-
 /// A finished transcription or translation, independent of the engine that made it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transcription {
@@ -78,7 +65,8 @@ pub struct Transcription {
     /// Seconds of input audio.
     pub duration: f64,
     pub text: String,
-    pub segments: Vec<TranscriptionSegment>,
+    /// openai-whisper's segments, which are OpenAI's verbose_json segments field for field.
+    pub segments: Vec<Segment>,
 }
 
 #[derive(Serialize)]
@@ -131,12 +119,11 @@ pub fn format_timestamp(seconds: f64, always_include_hours: bool, decimal_marker
 
 /// `segment["text"].strip().replace("-->", "->")`, with Python's notion of whitespace.
 fn cue_text(text: &str) -> String {
-    text.trim_matches(|c: char| c.is_whitespace() || ('\x1c'..='\x1f').contains(&c))
-        .replace("-->", "->")
+    py_strip(text).replace("-->", "->")
 }
 
 /// `WriteSRT`: numbered cues from 1, `HH:MM:SS,mmm`, a blank line after each cue.
-pub fn srt(segments: &[TranscriptionSegment]) -> String {
+pub fn srt(segments: &[Segment]) -> String {
     let mut out = String::new();
     for (i, s) in segments.iter().enumerate() {
         out.push_str(&format!(
@@ -151,7 +138,7 @@ pub fn srt(segments: &[TranscriptionSegment]) -> String {
 }
 
 /// `WriteVTT`: a `WEBVTT` header, then `[HH:]MM:SS.mmm` cues, a blank line after each.
-pub fn vtt(segments: &[TranscriptionSegment]) -> String {
+pub fn vtt(segments: &[Segment]) -> String {
     let mut out = String::from("WEBVTT\n\n");
     for s in segments {
         out.push_str(&format!(
@@ -168,8 +155,8 @@ pub fn vtt(segments: &[TranscriptionSegment]) -> String {
 mod tests {
     use super::*;
 
-    fn seg(id: usize, start: f64, end: f64, text: &str) -> TranscriptionSegment {
-        TranscriptionSegment {
+    fn seg(id: usize, start: f64, end: f64, text: &str) -> Segment {
+        Segment {
             id,
             seek: 0,
             start,

@@ -1,0 +1,77 @@
+//! The one Spin adapter every sawt component is built on. A component's `lib.rs` reads the
+//! request head, asks its core to admit it, reads the body under the core's limit, calls the
+//! core and sends the response; everything Spin-specific lives here.
+//!
+//! ```ignore
+//! #[http_component]
+//! async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+//!     sawt_spin::serve_buffered("admin", req, out, |head, env| admit(head, env), |head, body, env| …).await
+//! }
+//! ```
+
+mod env;
+mod http;
+mod kv;
+mod log;
+pub mod outbound;
+
+use std::time::Instant;
+
+use sawt_api::{ApiError, RequestHead, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
+
+pub use env::SpinEnv;
+pub use http::{head, outgoing_head, read_body, send, start_stream};
+pub use kv::{open_default, SpinKv, Unavailable};
+pub use log::log_line;
+
+/// What a buffered handler answered, and what the log line adds after the status (timings, a
+/// server-side cause). Never headers, bodies or transcripts.
+pub struct Handled {
+    pub response: Response,
+    pub log: String,
+}
+
+impl From<Response> for Handled {
+    fn from(response: Response) -> Self {
+        Self {
+            response,
+            log: String::new(),
+        }
+    }
+}
+
+/// Serves a request whose answer is built whole: `admit` decides from the head alone (route,
+/// method, credentials) and returns the body limit; only then is the body read, at most one
+/// byte past that limit, and given to `handle`. One log line per request:
+/// `component: METHOD /route -> status in N ms…`.
+pub async fn serve_buffered<A, H>(
+    component: &str,
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    admit: A,
+    handle: H,
+) where
+    A: FnOnce(&RequestHead, &SpinEnv) -> Result<usize, ApiError>,
+    H: FnOnce(&RequestHead, &[u8], &SpinEnv) -> Handled,
+{
+    let started = Instant::now();
+    let env = SpinEnv::default();
+    let head = head(&req);
+    let handled = match admit(&head, &env) {
+        Err(e) => Handled::from(e.to_response()),
+        Ok(limit) => match read_body(req, limit).await {
+            Err(e) => Handled::from(e.to_response()),
+            Ok(body) => handle(&head, &body, &env),
+        },
+    };
+    let status = handled.response.status;
+    send(out, handled.response).await;
+    log_line(&format!(
+        "{component}: {} {} -> {status} in {} ms{}",
+        head.method,
+        head.route(),
+        started.elapsed().as_millis(),
+        handled.log
+    ));
+}
