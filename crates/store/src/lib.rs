@@ -7,6 +7,8 @@
 mod error;
 mod hash;
 mod kv;
+mod lifecycle;
+mod listing;
 mod manifest;
 mod read;
 mod upload;
@@ -14,13 +16,14 @@ mod upload;
 pub use error::{Result, StoreError};
 pub use hash::{hex, is_sha256_hex, sha256_hex, ResumableSha256};
 pub use kv::{Kv, KvError, MemKv, HOST_MAX_KEY, HOST_MAX_VALUE};
+pub use lifecycle::{abort_upload, collect_garbage, delete_model};
+pub use listing::{list_models, ModelInfo, StoreUsage};
 pub use manifest::{
     chunk_len, chunks_for, validate_file_name, validate_model_name, version_id, FileEntry,
     FileSpec, Manifest, Pointer, CHUNK_SIZE, FORMAT_VERSION, MAX_FILES, MAX_METADATA_BYTES,
 };
 pub use read::{load_model, load_model_with, read_pointer, LoadedModel, ModelReader, ReadOptions};
 pub use upload::{
-    abort_upload, begin_upload, collect_garbage, commit_upload, delete_model, list_models, publish,
-    put_part, upload_status, Begin, Committed, FileStatus, ModelInfo, StoreConfig, StoreUsage,
-    UploadSpec, UploadStatus, DEFAULT_KEY_BUDGET, DEFAULT_MAX_PART_SIZE,
+    begin_upload, commit_upload, publish, put_part, upload_status, Begin, Committed, FileStatus,
+    StoreConfig, UploadSpec, UploadStatus, DEFAULT_KEY_BUDGET, DEFAULT_MAX_PART_SIZE,
 };

@@ -1,4 +1,5 @@
-//! Publishing: staged, resumable uploads, the key budget, and garbage collection.
+//! Publishing: staged, resumable uploads and the key budget (deleting and garbage
+//! collection: lifecycle.rs; listing: listing.rs).
 //!
 //! An upload is declared first (file names, sizes, sha256), then each file arrives in
 //! order as parts of whole chunks, then it is committed. Commit writes the manifest and
@@ -13,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{Result, StoreError};
 use crate::hash::{hex, is_sha256_hex, sha256_hex, ResumableSha256};
 use crate::kv::Kv;
+use crate::lifecycle::{collect_garbage, delete_in_order};
 use crate::manifest::{
     chunks_for, keys, validate_file_name, validate_model_name, version_id, FileEntry, FileSpec,
     Manifest, Pointer, CHUNK_SIZE, FORMAT_VERSION, MAX_FILES, MAX_METADATA_BYTES,
@@ -89,7 +91,7 @@ impl UploadSpec {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-struct UploadDecl {
+pub(crate) struct UploadDecl {
     format: u32,
     model: String,
     version: String,
@@ -200,7 +202,7 @@ fn validate_upload_id(model: &str, id: &str) -> Result<()> {
 }
 
 /// The current pointer, treating an unreadable one as absent so an upload can repair it.
-fn current_pointer(kv: &dyn Kv, model: &str) -> Result<Option<Pointer>> {
+pub(crate) fn current_pointer(kv: &dyn Kv, model: &str) -> Result<Option<Pointer>> {
     match read_pointer(kv, model) {
         Err(StoreError::Corrupt { .. }) => Ok(None),
         other => other,
@@ -292,7 +294,7 @@ fn to_json<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).unwrap_or_default()
 }
 
-fn read_decl(kv: &dyn Kv, model: &str, id: &str) -> Result<UploadDecl> {
+pub(crate) fn read_decl(kv: &dyn Kv, model: &str, id: &str) -> Result<UploadDecl> {
     validate_upload_id(model, id)?;
     let key = keys::upload(model, id);
     let not_found = || StoreError::UploadNotFound {
@@ -547,74 +549,6 @@ pub fn commit_upload(kv: &dyn Kv, model: &str, id: &str) -> Result<Committed> {
     })
 }
 
-/// Deletes keys, declarations and manifests first so a half-deleted version is visibly
-/// dead. Returns how many were deleted.
-fn delete_in_order<'k>(kv: &dyn Kv, keys: impl Iterator<Item = &'k String>) -> Result<usize> {
-    let (heads, rest): (Vec<_>, Vec<_>) =
-        keys.partition(|k| k.ends_with("/upload") || k.ends_with("/manifest"));
-    let mut n = 0;
-    for k in heads.into_iter().chain(rest) {
-        kv.delete(k)?;
-        n += 1;
-    }
-    Ok(n)
-}
-
-/// Deletes every key of `model` that is not the current version or its pointer
-/// (superseded versions, abandoned uploads). Does nothing for a model without a pointer,
-/// whose keys may be an upload in progress. Safe to interrupt and repeat.
-pub fn collect_garbage(kv: &dyn Kv, model: &str) -> Result<usize> {
-    validate_model_name(model)?;
-    let Some(p) = current_pointer(kv, model)? else {
-        return Ok(0);
-    };
-    let doomed: Vec<String> = kv
-        .list_keys()?
-        .into_iter()
-        .filter(|k| matches!(keys::version_of(k, model), Some(v) if v != p.version))
-        .collect();
-    delete_in_order(kv, doomed.iter())
-}
-
-/// Abandons an upload and deletes what it stored.
-pub fn abort_upload(kv: &dyn Kv, model: &str, id: &str) -> Result<usize> {
-    read_decl(kv, model, id)?;
-    if current_pointer(kv, model)?.is_some_and(|p| p.version == id) {
-        // Unreachable in practice (commit deletes the declaration); never delete live data.
-        return Err(StoreError::UploadNotFound {
-            model: model.to_string(),
-            upload: id.to_string(),
-        });
-    }
-    let prefix = keys::version_prefix(model, id);
-    let doomed: Vec<String> = kv
-        .list_keys()?
-        .into_iter()
-        .filter(|k| k.starts_with(&prefix))
-        .collect();
-    delete_in_order(kv, doomed.iter())
-}
-
-/// Deletes a model: the pointer first (it stops being served), then every key.
-pub fn delete_model(kv: &dyn Kv, model: &str) -> Result<usize> {
-    validate_model_name(model)?;
-    let prefix = keys::model_prefix(model);
-    let pointer = keys::pointer(model);
-    let all: Vec<String> = kv
-        .list_keys()?
-        .into_iter()
-        .filter(|k| k.starts_with(&prefix))
-        .collect();
-    if all.is_empty() {
-        return Err(StoreError::NotFound {
-            model: model.to_string(),
-        });
-    }
-    kv.delete(&pointer)?;
-    let rest: Vec<String> = all.into_iter().filter(|k| *k != pointer).collect();
-    Ok(delete_in_order(kv, rest.iter())? + 1)
-}
-
 /// Publishes in-memory files in one go (tools, tests). Same path as the HTTP upload.
 pub fn publish(
     kv: &dyn Kv,
@@ -653,63 +587,4 @@ pub fn publish(
         }
     }
     commit_upload(kv, model, &status.id)
-}
-
-/// One model as seen in the store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct ModelInfo {
-    pub name: String,
-    /// The live manifest, if the model has a readable one.
-    pub current: Option<Manifest>,
-    /// Why the live manifest could not be read.
-    pub error: Option<String>,
-    /// Keys under this model, including superseded versions and uploads.
-    pub keys: usize,
-    /// Ids of uploads in progress.
-    pub uploads: Vec<String>,
-}
-
-/// Key usage of the whole store.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct StoreUsage {
-    pub keys_total: usize,
-    pub key_budget: usize,
-    pub models: Vec<ModelInfo>,
-}
-
-pub fn list_models(kv: &dyn Kv, cfg: &StoreConfig) -> Result<StoreUsage> {
-    let all = kv.list_keys()?;
-    let mut by_model: BTreeMap<&str, (usize, Vec<String>)> = BTreeMap::new();
-    for k in &all {
-        if let Some(m) = keys::model_of(k) {
-            let e = by_model.entry(m).or_default();
-            e.0 += 1;
-            if let Some(v) = k.strip_suffix("/upload").and_then(|r| r.rsplit('/').next()) {
-                e.1.push(v.to_string());
-            }
-        }
-    }
-    let mut models = Vec::with_capacity(by_model.len());
-    for (name, (count, uploads)) in by_model {
-        let (current, error) = match read_pointer(kv, name) {
-            Ok(Some(p)) => match read_manifest(kv, name, &p) {
-                Ok(m) => (Some(m), None),
-                Err(e) => (None, Some(e.to_string())),
-            },
-            Ok(None) => (None, None),
-            Err(e) => (None, Some(e.to_string())),
-        };
-        models.push(ModelInfo {
-            name: name.to_string(),
-            current,
-            error,
-            keys: count,
-            uploads,
-        });
-    }
-    Ok(StoreUsage {
-        keys_total: all.len(),
-        key_budget: cfg.key_budget,
-        models,
-    })
 }
