@@ -2,9 +2,9 @@
 wasm components under `spin-harness` (the built .wasm files spin.toml names, in a host that
 offers what Spin offers).
 
-Binaries: <NAME>_BIN env overrides, else $CARGO_TARGET_DIR/debug/<name> (built with
-`cargo build -p mock-openrouter -p sawt-chat-dev -p spin-harness -p sawt-cli`; the harness
-also needs the release wasm builds, see scripts/check).
+Binaries: <NAME>_BIN env overrides, else $CARGO_TARGET_DIR/debug/<name> (built by
+`cargo build --all-targets`, the step of scripts/check before the tests; the harness also
+needs the release wasm builds, see scripts/check).
 """
 
 import os
