@@ -84,22 +84,18 @@ pub struct LocalFile {
     pub spec: FileSpec,
 }
 
-/// The regular, non-hidden files of `dir`, sorted, with sizes and sha256.
+/// The files of the model's layout in `dir` (see [`super::layout`]), sorted, with sizes and
+/// sha256. Anything else in the folder is refused, not pushed.
 pub fn scan_dir(dir: &Path) -> Result<Vec<LocalFile>> {
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let name = entry.file_name().to_string_lossy().into_owned();
-        if name.starts_with('.') || !entry.file_type()?.is_file() {
-            continue;
+    for name in super::layout::model_files(dir)? {
+        let path = dir.join(&name);
+        if !path.is_file() {
+            bail!("{} is not a regular file", path.display());
         }
         validate_file_name(&name).with_context(|| format!("in {}", dir.display()))?;
-        files.push((name, entry.path()));
+        files.push((name, path));
     }
-    if files.is_empty() {
-        bail!("no files in {}", dir.display());
-    }
-    files.sort();
     let total: u64 = files
         .iter()
         .map(|(_, p)| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0))

@@ -1,0 +1,150 @@
+//! Which files of a folder make up a model, read from the model's own `config.json`.
+//!
+//! A push sends exactly the files of the model's layout and refuses a folder that holds
+//! anything else: an export written next to its checkpoint (`tiny.pt`, hundreds of MB) must
+//! not end up in the key-value store, and a folder missing a file must not be published as a
+//! model that cannot load.
+
+use std::collections::BTreeSet;
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+/// `config.json` `format` of scripts/whisper_export.py (crates/whisper/src/config.rs).
+const WHISPER_FORMAT: &str = "sawt-whisper-onnx/";
+
+/// The names of the files to push, sorted; an error that says what to fix otherwise.
+pub fn model_files(dir: &Path) -> Result<Vec<String>> {
+    let config_path = dir.join("config.json");
+    let config: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&config_path).with_context(|| {
+            format!(
+                "{} has no config.json: push a folder written by scripts/whisper_export.py --out",
+                dir.display()
+            )
+        })?)
+        .with_context(|| format!("{} is not JSON", config_path.display()))?;
+    let format = config["format"].as_str().unwrap_or("");
+    let wanted: BTreeSet<String> = if format.starts_with(WHISPER_FORMAT) {
+        let tokenizer = config["tokenizer"]
+            .as_str()
+            .filter(|t| !t.is_empty() && !t.contains('/'))
+            .with_context(|| format!("{} names no tokenizer file", config_path.display()))?;
+        ["config.json", "encoder.onnx", "decoder.onnx", tokenizer]
+            .into_iter()
+            .map(str::to_owned)
+            .collect()
+    } else {
+        bail!(
+            "{}: unknown model format {format:?}; sawt pushes its own exports \
+             (scripts/whisper_export.py writes format \"{WHISPER_FORMAT}1\")",
+            config_path.display()
+        );
+    };
+
+    let mut present = BTreeSet::new();
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with('.') {
+            continue;
+        }
+        present.insert(name);
+    }
+    let missing: Vec<&String> = wanted.difference(&present).collect();
+    if !missing.is_empty() {
+        bail!(
+            "{} is missing {} of the model's files; export it again",
+            dir.display(),
+            join(&missing)
+        );
+    }
+    let extra: Vec<&String> = present.difference(&wanted).collect();
+    if !extra.is_empty() {
+        bail!(
+            "{} holds {}, which {} not part of the model ({}); export to a folder of its own \
+             (e.g. --out models/local/whisper-tiny/export) and push that",
+            dir.display(),
+            join(&extra),
+            if extra.len() == 1 { "is" } else { "are" },
+            join(&wanted.iter().collect::<Vec<_>>())
+        );
+    }
+    Ok(wanted.into_iter().collect())
+}
+
+fn join(names: &[&String]) -> String {
+    names
+        .iter()
+        .map(|n| n.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn folder(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let d = tempfile::tempdir().unwrap();
+        for (name, body) in files {
+            std::fs::write(d.path().join(name), body).unwrap();
+        }
+        d
+    }
+
+    const CONFIG: &str = r#"{"format":"sawt-whisper-onnx/1","tokenizer":"multilingual.tiktoken"}"#;
+
+    #[test]
+    fn the_whisper_layout_is_read_from_config_json() {
+        let d = folder(&[
+            ("config.json", CONFIG),
+            ("encoder.onnx", "e"),
+            ("decoder.onnx", "d"),
+            ("multilingual.tiktoken", "t"),
+            (".DS_Store", "x"),
+        ]);
+        assert_eq!(
+            model_files(d.path()).unwrap(),
+            [
+                "config.json",
+                "decoder.onnx",
+                "encoder.onnx",
+                "multilingual.tiktoken"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_checkpoint_beside_the_export_is_refused() {
+        let d = folder(&[
+            ("config.json", CONFIG),
+            ("encoder.onnx", "e"),
+            ("decoder.onnx", "d"),
+            ("multilingual.tiktoken", "t"),
+            ("tiny.pt", "weights"),
+        ]);
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("holds tiny.pt, which is not part of the model"),
+            "{e}"
+        );
+        assert!(e.contains("export to a folder of its own"), "{e}");
+    }
+
+    #[test]
+    fn missing_files_and_foreign_folders_are_refused() {
+        let d = folder(&[("config.json", CONFIG), ("encoder.onnx", "e")]);
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(
+            e.contains("missing decoder.onnx, multilingual.tiktoken"),
+            "{e}"
+        );
+        let d = folder(&[("tiny.pt", "weights")]);
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(e.contains("has no config.json"), "{e}");
+        let d = folder(&[("config.json", r#"{"model_type":"xtts"}"#)]);
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(e.contains("unknown model format"), "{e}");
+    }
+}
