@@ -22,7 +22,8 @@ fn handle_admin(
     kv: &dyn Kv,
     token: Option<&str>,
 ) -> Response {
-    sawt_admin::handle(&head(method, path, headers), body, kv, token).response
+    let cfg = StoreConfig::default();
+    handle_admin_with(&cfg, method, path, headers, body, kv, token)
 }
 
 fn handle_admin_with(
