@@ -75,6 +75,9 @@ impl<T: Kv + ?Sized> Kv for &T {
 
 /// In-memory store for tests and native tools. By default it enforces the hosted limits
 /// (1 MB values, 255-byte keys) so tests fail where production would.
+///
+/// Thread-safe (`Sync`): the wasm test harness shares one behind an `Arc` between the
+/// concurrent instances of an app, so its limits are checked in exactly one place.
 #[derive(Debug)]
 pub struct MemKv {
     inner: Mutex<MemInner>,
@@ -83,8 +86,9 @@ pub struct MemKv {
 #[derive(Debug, Default)]
 struct MemInner {
     map: BTreeMap<String, Vec<u8>>,
-    max_value: usize,
-    max_key: usize,
+    /// `None`: no limit (as `spin up`'s SQLite store).
+    max_value: Option<usize>,
+    max_key: Option<usize>,
     max_keys: Option<usize>,
     /// Sets allowed before every further set fails (simulates a dropped connection).
     sets_left: Option<usize>,
@@ -103,8 +107,8 @@ impl MemKv {
     pub fn new() -> Self {
         Self {
             inner: Mutex::new(MemInner {
-                max_value: HOST_MAX_VALUE,
-                max_key: HOST_MAX_KEY,
+                max_value: Some(HOST_MAX_VALUE),
+                max_key: Some(HOST_MAX_KEY),
                 ..MemInner::default()
             }),
         }
@@ -117,7 +121,25 @@ impl MemKv {
 
     /// Per-value limit (default 1,000,000 bytes).
     pub fn with_max_value(self, max: usize) -> Self {
-        self.lock().max_value = max;
+        self.lock().max_value = Some(max);
+        self
+    }
+
+    /// Key-length limit (default 255 bytes).
+    pub fn with_max_key(self, max: usize) -> Self {
+        self.lock().max_key = Some(max);
+        self
+    }
+
+    /// No key, value or key-count limit, as open-source `spin up` (SQLite) enforces none;
+    /// `with_*` calls after this one set limits again.
+    pub fn without_limits(self) -> Self {
+        {
+            let mut g = self.lock();
+            g.max_value = None;
+            g.max_key = None;
+            g.max_keys = None;
+        }
         self
     }
 
@@ -190,17 +212,17 @@ impl Kv for MemKv {
 
     fn set(&self, key: &str, value: &[u8]) -> Result<(), KvError> {
         let mut g = self.lock();
-        if key.len() > g.max_key {
+        if let Some(max) = g.max_key.filter(|&max| key.len() > max) {
             return Err(KvError::KeyTooLong {
                 len: key.len(),
-                max: g.max_key,
+                max,
             });
         }
-        if value.len() > g.max_value {
+        if let Some(max) = g.max_value.filter(|&max| value.len() > max) {
             return Err(KvError::ValueTooLarge {
                 key: key.to_string(),
                 size: value.len(),
-                max: g.max_value,
+                max,
             });
         }
         match g.sets_left {
@@ -231,5 +253,56 @@ impl Kv for MemKv {
 
     fn list_keys(&self) -> Result<Vec<String>, KvError> {
         Ok(self.lock().map.keys().cloned().collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_limits_are_the_hosted_ones() {
+        let kv = MemKv::new();
+        kv.set(&"k".repeat(HOST_MAX_KEY), &vec![0; HOST_MAX_VALUE])
+            .unwrap();
+        assert_eq!(
+            kv.set(&"k".repeat(HOST_MAX_KEY + 1), b""),
+            Err(KvError::KeyTooLong {
+                len: HOST_MAX_KEY + 1,
+                max: HOST_MAX_KEY
+            })
+        );
+        assert_eq!(
+            kv.set("v", &vec![0; HOST_MAX_VALUE + 1]),
+            Err(KvError::ValueTooLarge {
+                key: "v".into(),
+                size: HOST_MAX_VALUE + 1,
+                max: HOST_MAX_VALUE
+            })
+        );
+        // No key-count limit unless asked for.
+        for i in 0..2_000 {
+            kv.set(&i.to_string(), b"").unwrap();
+        }
+    }
+
+    #[test]
+    fn limits_can_be_lifted_and_set_again() {
+        let kv = MemKv::new().without_limits();
+        kv.set(&"k".repeat(4_096), &vec![0; HOST_MAX_VALUE + 1])
+            .unwrap();
+        let kv = MemKv::new()
+            .without_limits()
+            .with_max_key(4)
+            .with_max_keys(2);
+        assert_eq!(
+            kv.set("12345", b""),
+            Err(KvError::KeyTooLong { len: 5, max: 4 })
+        );
+        kv.set("a", &vec![0; 2 * HOST_MAX_VALUE]).unwrap();
+        kv.set("b", b"").unwrap();
+        assert_eq!(kv.set("c", b""), Err(KvError::StoreFull { max: 2 }));
+        // Overwriting an existing key is not a new key.
+        kv.set("a", b"again").unwrap();
     }
 }

@@ -111,10 +111,44 @@ async fn handle(req: Request) -> anyhow::Result<impl IntoResponse> {
             let block = vec![1u8; mib << 20];
             text(200, format!("allocated {}", block.iter().map(|&b| b as usize).sum::<usize>()))
         }
+        // PUT /kv-open-many/<n>: holds n open handles at once; answers the first failure.
+        (Method::Put, "kv-open-many") => {
+            let n: usize = arg.parse().unwrap_or(0);
+            let mut open = Vec::with_capacity(n);
+            let mut answer = text(200, format!("Ok({n})"));
+            for i in 0..n {
+                match Store::open_default() {
+                    Ok(store) => open.push(store),
+                    Err(e) => {
+                        answer = text(500, format!("open {i}: {e:?}"));
+                        break;
+                    }
+                }
+            }
+            answer
+        }
         (Method::Get, "trap") => panic!("probe asked to trap"),
+        // GET /spin: never answers, busy in wasm code (the harness's epoch deadline).
+        (Method::Get, "spin") => spin_forever(),
+        // GET /sleep/<ms>: blocks in a host call, then answers (the harness's timer deadline).
+        (Method::Get, "sleep") => {
+            let ms: u64 = arg.parse().unwrap_or(0);
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+            text(200, format!("slept {ms}"))
+        }
         (Method::Post, "echo") => Response::new(200, req.body().to_vec()),
+        // PUT /len: the body length; spin-sdk's `Request` has read it all into guest memory.
+        (Method::Put, "len") => text(200, req.body().len().to_string()),
         _ => text(404, format!("no probe for {} {path_info}", req.method())),
     })
+}
+
+fn spin_forever() -> ! {
+    let mut n = 0u64;
+    loop {
+        // black_box keeps the loop from being optimised into something that ends.
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
 }
 
 fn text(status: u16, body: impl Into<String>) -> Response {

@@ -32,14 +32,49 @@ use bindings::fermyon::spin::{key_value, variables};
 /// Guest stdout/stderr kept per request (a panic message lands here before the trap).
 const CAPTURE_BYTES: usize = 64 << 20;
 
+/// How often the engine's epoch advances: Spin's `DEFAULT_EPOCH_TICK_INTERVAL`
+/// (spinframework/spin@94a8fc8a7804ec2519bb8d12df70ab77ad2e4f60 crates/core/src/lib.rs).
+const EPOCH_TICK: Duration = Duration::from_millis(10);
+
 /// One engine for the whole process, so compiled components are shared by every harness.
+///
+/// Epoch interruption is on, as in Spin, so a guest spinning in wasm code traps at its request
+/// deadline ([`set_deadline`]); a guest parked in a host call is stopped by the dispatcher's
+/// timer instead, since epochs are only checked while wasm runs.
 pub(crate) fn engine() -> &'static Engine {
     static ENGINE: OnceLock<Engine> = OnceLock::new();
     ENGINE.get_or_init(|| {
         let mut config = wasmtime::Config::new();
         config.wasm_component_model(true);
-        Engine::new(&config).expect("the default wasmtime configuration is valid")
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config).expect("the default wasmtime configuration is valid");
+        let ticker = engine.clone();
+        std::thread::Builder::new()
+            .name("spin-harness-epoch".into())
+            .spawn(move || loop {
+                std::thread::sleep(EPOCH_TICK);
+                ticker.increment_epoch();
+            })
+            .expect("spawning the epoch ticker thread");
+        engine
     })
+}
+
+/// Makes the store trap once `deadline` has passed, counted from now, the way Spin's
+/// `Store::set_deadline` converts it to epoch ticks (one extra for the tick in progress).
+fn set_deadline<T>(store: &mut Store<T>, deadline: Duration) {
+    let ticks = deadline.as_micros() / EPOCH_TICK.as_micros();
+    // Far beyond any test, and clear of overflow when wasmtime adds the current epoch.
+    let ticks = u64::try_from(ticks)
+        .unwrap_or(u64::MAX / 2)
+        .min(u64::MAX / 2);
+    store.set_epoch_deadline(ticks + 1);
+    store.epoch_deadline_trap();
+}
+
+/// Whether a guest call failed because its epoch deadline passed.
+pub(crate) fn is_deadline_trap(e: &wasmtime::Error) -> bool {
+    e.downcast_ref::<wasmtime::Trap>() == Some(&wasmtime::Trap::Interrupt)
 }
 
 /// Spin's `componentize_if_necessary`: a core module built for wasm32-wasip1 (as spin-sdk 5
@@ -153,6 +188,8 @@ pub(crate) struct HostState {
     component: String,
     kv: KvBackend,
     kv_grants: Arc<Vec<String>>,
+    /// `store` handles this instance holds (Spin caps them, see `kv::MAX_OPEN_STORES`).
+    kv_open: usize,
     variables: Arc<BTreeMap<String, Template>>,
     app_variables: Arc<AppVariables>,
     pub memory: MemoryTracker,
@@ -166,6 +203,8 @@ pub(crate) struct StoreSeed<'a> {
     pub outbound: &'a OutboundLog,
     pub memory_limit: Option<usize>,
     pub inherit_stdio: bool,
+    /// From store creation, so instantiation counts too.
+    pub deadline: Duration,
 }
 
 /// A fresh store for one request, plus the pipes holding the guest's stdout and stderr.
@@ -195,6 +234,7 @@ pub(crate) fn new_store(seed: StoreSeed<'_>) -> (Store<HostState>, Option<Memory
         component: seed.component.id.clone(),
         kv: seed.kv.clone(),
         kv_grants: seed.component.kv_grants.clone(),
+        kv_open: 0,
         variables: seed.component.variables.clone(),
         app_variables: seed.app_variables.clone(),
         memory: MemoryTracker {
@@ -204,6 +244,7 @@ pub(crate) fn new_store(seed: StoreSeed<'_>) -> (Store<HostState>, Option<Memory
     };
     let mut store = Store::new(engine(), state);
     store.limiter(|s| &mut s.memory);
+    set_deadline(&mut store, seed.deadline);
     (store, captured)
 }
 
@@ -229,6 +270,7 @@ impl WasiHttpView for HostState {
 impl From<KvError> for key_value::Error {
     fn from(e: KvError) -> Self {
         match e {
+            KvError::StoreTableFull => Self::StoreTableFull,
             KvError::NoSuchStore => Self::NoSuchStore,
             KvError::AccessDenied => Self::AccessDenied,
             KvError::Other(m) => Self::Other(m),
@@ -242,8 +284,12 @@ impl key_value::Host for HostState {}
 
 impl key_value::HostStore for HostState {
     fn open(&mut self, label: String) -> KvResult<Resource<KvStore>> {
-        match self.kv.open(&label, &self.kv_grants) {
-            Ok(store) => Ok(Ok(self.table.push(store)?)),
+        match self.kv.open(&label, &self.kv_grants, self.kv_open) {
+            Ok(store) => {
+                let handle = self.table.push(store)?;
+                self.kv_open += 1;
+                Ok(Ok(handle))
+            }
             Err(e) => Ok(Err(e.into())),
         }
     }
@@ -275,6 +321,7 @@ impl key_value::HostStore for HostState {
 
     fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
+        self.kv_open = self.kv_open.saturating_sub(1);
         Ok(())
     }
 }

@@ -1,6 +1,12 @@
 //! The subset of Spin's manifest v2 (`spin.toml`) that sawt uses, validated the way `spin up`
 //! validates it. Anything the harness cannot honour is an error, never silently ignored, so a
 //! green test run means the manifest would behave the same under Spin.
+//!
+//! Every table denies unknown keys, as Spin's own schema does, so a misspelt key (say
+//! `key_value_store`) fails to load instead of quietly granting nothing. The accepted keys are
+//! those of spinframework/spin@94a8fc8a7804ec2519bb8d12df70ab77ad2e4f60
+//! crates/manifest/src/schema/{v2,common}.rs and crates/http/src/config.rs
+//! (`HttpTriggerConfig`); the legal ones the harness cannot honour are refused by name.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -49,6 +55,7 @@ pub struct ComponentDecl {
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawManifest {
     spin_manifest_version: toml::Value,
     application: RawApplication,
@@ -60,16 +67,43 @@ struct RawManifest {
     component: BTreeMap<String, RawComponent>,
 }
 
+/// Metadata only, apart from `trigger`.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawApplication {
     name: String,
+    #[allow(dead_code)] // Read only to be accepted, as Spin accepts it.
+    version: Option<String>,
+    #[allow(dead_code)]
+    description: Option<String>,
     #[serde(default)]
-    trigger: Option<toml::Value>,
+    #[allow(dead_code)]
+    authors: Vec<String>,
+    /// Deployment environments `spin build` checks components against.
+    #[serde(default)]
+    targets: Vec<toml::Value>,
+    /// `[application.trigger.<type>]`: for http only a deprecated `base`.
+    #[serde(default)]
+    trigger: BTreeMap<String, toml::Table>,
+    /// `[application.tool.<name>]`: settings for other tools, which Spin ignores too.
+    #[serde(default)]
+    #[allow(dead_code)]
+    tool: BTreeMap<String, toml::Table>,
+}
+
+/// `[application.trigger.http]` as Spin's http trigger reads it (`TriggerMetadata` in
+/// crates/trigger-http/src/lib.rs).
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawHttpTriggerMetadata {
+    base: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawVariable {
+    #[allow(dead_code)]
+    description: Option<String>,
     default: Option<String>,
     #[serde(default)]
     required: bool,
@@ -77,11 +111,19 @@ struct RawVariable {
     secret: bool,
 }
 
+/// One `[[trigger.http]]`: Spin's common trigger keys plus `HttpTriggerConfig`.
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawTrigger {
+    #[allow(dead_code)] // An id only names the trigger.
+    id: Option<String>,
     route: Option<RawRoute>,
     component: Option<toml::Value>,
-    executor: Option<toml::Value>,
+    #[serde(default)]
+    components: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, toml::Value>,
+    executor: Option<RawExecutor>,
     static_response: Option<toml::Value>,
 }
 
@@ -89,12 +131,30 @@ struct RawTrigger {
 #[serde(untagged)]
 enum RawRoute {
     Path(String),
-    Private { private: bool },
+    Private(RawPrivate),
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawPrivate {
+    private: bool,
+}
+
+/// `executor = { type = "..." }`; Spin's default is `http` (alias `spin`).
+#[derive(Deserialize)]
+struct RawExecutor {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(flatten)]
+    rest: toml::Table,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawComponent {
     source: toml::Value,
+    #[allow(dead_code)]
+    description: Option<String>,
     #[serde(default)]
     allowed_outbound_hosts: Vec<String>,
     #[serde(default)]
@@ -111,15 +171,34 @@ struct RawComponent {
     environment: BTreeMap<String, String>,
     #[serde(default)]
     files: Vec<toml::Value>,
+    /// Only narrows `files`, which the harness refuses; without `files` Spin ignores it too.
+    #[serde(default)]
+    #[allow(dead_code)]
+    exclude_files: Vec<String>,
+    targets: Option<toml::Value>,
     #[serde(default)]
     dependencies: BTreeMap<String, toml::Value>,
+    /// Only qualifies `dependencies`, which the harness refuses.
+    #[allow(dead_code)]
+    dependencies_inherit_configuration: Option<bool>,
+    #[serde(default)]
+    profile: BTreeMap<String, toml::Value>,
+    /// `[component.<id>.tool.<name>]`: settings for other tools, which Spin ignores too.
+    #[serde(default)]
+    #[allow(dead_code)]
+    tool: BTreeMap<String, toml::Table>,
     build: Option<RawBuild>,
 }
 
 #[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawBuild {
     command: toml::Value,
     workdir: Option<String>,
+    /// `spin watch` globs; the harness has no watch mode and needs none to run the app.
+    #[serde(default)]
+    #[allow(dead_code)]
+    watch: Vec<String>,
 }
 
 impl Manifest {
@@ -146,9 +225,7 @@ impl Manifest {
                 raw.spin_manifest_version
             ));
         }
-        if raw.application.trigger.is_some() {
-            return Err("[application.trigger] settings (e.g. a base path) are manifest v1 only; v2 has none".into());
-        }
+        check_application(&raw.application)?;
 
         let mut variables = BTreeMap::new();
         for (name, v) in raw.variables {
@@ -196,10 +273,12 @@ impl Manifest {
                 ("ai_models", c.ai_models.len()),
                 ("files", c.files.len()),
                 ("dependencies", c.dependencies.len()),
+                ("profile", c.profile.len()),
+                ("targets", usize::from(c.targets.is_some())),
             ] {
                 if list > 0 {
                     return Err(format!(
-                        "component {id:?}: `{what}` is not provided by the harness"
+                        "component {id:?}: `{what}` is not supported by the harness"
                     ));
                 }
             }
@@ -274,8 +353,17 @@ impl Manifest {
                 ));
             }
             for t in triggers {
-                if t.executor.is_some() || t.static_response.is_some() {
-                    return Err("http triggers with `executor` or `static_response` are not provided by the harness".into());
+                if t.static_response.is_some() {
+                    return Err(
+                        "http triggers with `static_response` are not supported by the harness"
+                            .into(),
+                    );
+                }
+                if !t.components.is_empty() || !t.dependencies.is_empty() {
+                    return Err("http triggers with `components` or `dependencies` are not supported by the harness".into());
+                }
+                if let Some(executor) = &t.executor {
+                    check_executor(executor)?;
                 }
                 let component = match t.component {
                     Some(toml::Value::String(s)) => s,
@@ -292,8 +380,8 @@ impl Manifest {
                 match t.route {
                     Some(RawRoute::Path(route)) => routes.push(HttpRoute { route, component }),
                     // Private endpoints are reachable only by service chaining, not by URL.
-                    Some(RawRoute::Private { private: true }) => {}
-                    Some(RawRoute::Private { private: false }) => {
+                    Some(RawRoute::Private(RawPrivate { private: true })) => {}
+                    Some(RawRoute::Private(RawPrivate { private: false })) => {
                         return Err(format!(
                             "component {component:?}: route must be a string pattern or {{ private = true }}"
                         ))
@@ -310,5 +398,44 @@ impl Manifest {
             routes,
             components,
         })
+    }
+}
+
+/// `[application]` keys Spin accepts but the harness could only honour by ignoring them.
+fn check_application(app: &RawApplication) -> Result<(), String> {
+    if !app.targets.is_empty() {
+        return Err("[application] `targets` is not supported by the harness".into());
+    }
+    for (kind, table) in &app.trigger {
+        if kind != "http" {
+            return Err(format!(
+                "[application.trigger.{kind}]: trigger type {kind:?} is not provided by the harness (only http)"
+            ));
+        }
+        let meta: RawHttpTriggerMetadata = table
+            .clone()
+            .try_into()
+            .map_err(|e| format!("[application.trigger.http]: {e}"))?;
+        // Spin warns about base "/" (the default) and refuses any other.
+        match meta.base.as_deref() {
+            None | Some("/") => {}
+            Some(_) => {
+                return Err("[application.trigger.http] uses the deprecated `base` field; prepend the base to each [[trigger.http]] route instead".into())
+            }
+        }
+    }
+    Ok(())
+}
+
+fn check_executor(executor: &RawExecutor) -> Result<(), String> {
+    match executor.kind.as_str() {
+        "http" | "spin" if executor.rest.is_empty() => Ok(()),
+        "http" | "spin" => Err(format!(
+            "http trigger executor {:?} takes no other keys, found {:?}",
+            executor.kind,
+            executor.rest.keys().collect::<Vec<_>>()
+        )),
+        "wagi" => Err("the wagi http executor is not supported by the harness".into()),
+        other => Err(format!("unknown http trigger executor type {other:?}")),
     }
 }

@@ -2,6 +2,10 @@
 //! `Router::build` feeds them (exact beats wildcard, longest wildcard prefix wins, `:name`
 //! segments, a later duplicate route replaces an earlier one), plus the `spin-*` request
 //! headers Spin computes from the match.
+//!
+//! Upstream, at spinframework/spin@94a8fc8a7804ec2519bb8d12df70ab77ad2e4f60:
+//! `Router::build`, `RouteMatch` and `sanitize_with_base` in crates/routes/src/lib.rs, and
+//! `compute_default_headers` / `prepare_header_key` in crates/trigger-http/src/headers.rs.
 
 use std::collections::BTreeMap;
 
@@ -12,6 +16,8 @@ struct Handler {
     component: String,
     /// The route as written in the manifest.
     raw_route: String,
+    /// Spin's "based route": absolutised, one trailing `/` stripped, `/...` kept.
+    based_route: String,
 }
 
 #[derive(Debug)]
@@ -24,6 +30,10 @@ pub struct Router {
 pub struct RouteMatch {
     pub component: String,
     pub raw_route: String,
+    /// What Spin sends as `spin-matched-route`: the route with the app base ("/", which
+    /// adds nothing) prefixed, made absolute and one trailing `/` stripped. A trailing `/...`
+    /// stays (Spin's own header test expects `/foo/...`), and `route = "/"` gives "".
+    pub based_route: String,
     /// The part matched by a trailing `/...`, with Spin's trailing-slash rules.
     pub path_info: String,
     pub named: BTreeMap<String, String>,
@@ -50,7 +60,7 @@ impl Router {
             let based = absolute.strip_suffix('/').unwrap_or(&absolute).to_owned();
             let spec = match based.strip_suffix("/...") {
                 Some(prefix) => format!("{prefix}/*"),
-                None => based,
+                None => based.clone(),
             };
             inner
                 .add(
@@ -58,6 +68,7 @@ impl Router {
                     Handler {
                         component: component.clone(),
                         raw_route: raw_route.clone(),
+                        based_route: based,
                     },
                 )
                 .map_err(|e| format!("route {raw_route:?} of component {component:?}: {e}"))?;
@@ -86,6 +97,7 @@ impl Router {
         Some(RouteMatch {
             component: handler.component.clone(),
             raw_route: handler.raw_route.clone(),
+            based_route: handler.based_route.clone(),
             path_info,
             named,
         })
@@ -101,12 +113,13 @@ impl Router {
 }
 
 impl RouteMatch {
-    /// The headers Spin adds to the request it hands a component.
+    /// The headers Spin adds to the request it hands a component, in Spin's order.
+    /// `full_url` is `http://{Host header, else "localhost"}{path and query}`.
     pub fn spin_headers(&self, full_url: &str, client_addr: &str) -> Vec<(String, String)> {
         let mut headers = vec![
             ("spin-path-info".to_owned(), self.path_info.clone()),
             ("spin-full-url".to_owned(), full_url.to_owned()),
-            ("spin-matched-route".to_owned(), self.raw_route.clone()),
+            ("spin-matched-route".to_owned(), self.based_route.clone()),
             ("spin-base-path".to_owned(), "/".to_owned()),
             (
                 "spin-raw-component-route".to_owned(),
@@ -122,8 +135,13 @@ impl RouteMatch {
             ("spin-client-addr".to_owned(), client_addr.to_owned()),
         ];
         for (name, value) in &self.named {
+            // Spin builds `SPIN_PATH_MATCH_{NAME}` and then turns `_` into `-` for every
+            // header, so `:user_id` arrives as `spin-path-match-user-id`.
             headers.push((
-                format!("spin-path-match-{}", name.to_ascii_lowercase()),
+                format!(
+                    "spin-path-match-{}",
+                    name.to_ascii_lowercase().replace('_', "-")
+                ),
                 value.clone(),
             ));
         }
@@ -197,6 +215,47 @@ mod tests {
         assert_eq!(get("spin-component-route"), Some("/users/:id"));
         assert_eq!(get("spin-matched-route"), Some("/users/:id/..."));
         assert_eq!(get("spin-full-url"), Some("http://h/users/42/bar?q=1"));
+    }
+
+    /// `spin-matched-route` is Spin's based route, not the route as written; the other
+    /// route headers are the raw route. Values as Spin computes them for these routes.
+    #[test]
+    fn matched_route_is_the_based_route() {
+        let r = router(&[
+            ("foo/...", "relative"),
+            ("/bar/", "slashed"),
+            ("/", "root"),
+            ("/users/:user_id/...", "users"),
+        ]);
+        let headers = |path: &str| {
+            let m = r.route(path).unwrap();
+            m.spin_headers(&format!("http://h{path}"), "127.0.0.1:9")
+                .into_iter()
+                .collect::<BTreeMap<_, _>>()
+        };
+        let get = |h: &BTreeMap<String, String>, k: &str| h.get(k).cloned().unwrap_or_default();
+
+        let h = headers("/foo/x");
+        assert_eq!(get(&h, "spin-matched-route"), "/foo/...");
+        assert_eq!(get(&h, "spin-raw-component-route"), "foo/...");
+        assert_eq!(get(&h, "spin-component-route"), "foo");
+        assert_eq!(get(&h, "spin-path-info"), "/x");
+
+        let h = headers("/bar");
+        assert_eq!(get(&h, "spin-matched-route"), "/bar");
+        assert_eq!(get(&h, "spin-raw-component-route"), "/bar/");
+        assert_eq!(get(&h, "spin-component-route"), "/bar/");
+
+        // Base "/" plus route "/", each with its trailing slash stripped, is empty.
+        let h = headers("/");
+        assert_eq!(h.get("spin-matched-route").map(String::as_str), Some(""));
+        assert_eq!(get(&h, "spin-raw-component-route"), "/");
+        assert_eq!(get(&h, "spin-base-path"), "/");
+        assert_eq!(get(&h, "spin-client-addr"), "127.0.0.1:9");
+
+        let h = headers("/users/7/x");
+        assert_eq!(get(&h, "spin-path-match-user-id"), "7");
+        assert!(!h.contains_key("spin-path-match-user_id"), "{h:?}");
     }
 
     #[test]

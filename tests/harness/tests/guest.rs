@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use spin_harness::{Harness, HarnessError, HarnessOptions, KvLimits};
+use spin_harness::{Harness, HarnessError, HarnessOptions, HarnessResponse, KvLimits, RepeatBody};
 
 fn manifest() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../harness-guest/spin.toml")
@@ -62,6 +62,8 @@ async fn routes_follow_spin_toml() {
 
     let (_, echo) = get_text(&h, "/users/42/").await;
     assert_eq!(field(&echo, "component-route"), "/users/:id");
+    assert_eq!(field(&echo, "matched-route"), "/users/:id/...");
+    assert_eq!(field(&echo, "raw-component-route"), "/users/:id/...");
     assert_eq!(field(&echo, "path-match-id"), "42");
 
     // No route: Spin's empty 404 without running anything.
@@ -182,11 +184,13 @@ async fn key_value_store_is_shared_granted_and_limited() {
         put("/probe/kv/chunk", vec![7; 1_000_000]).await,
         (200, "Ok(1000000)".into())
     );
+    // A full store is `other(..)` naming the limit, as Spin's own size limit answers; the
+    // text is sawt_store::MemKv's, the store the native tests use.
     assert_eq!(
         put("/probe/kv/chunk", vec![7; 1_000_001]).await,
         (
             500,
-            r#"Error::Other("value of 1000001 bytes exceeds the 1000000-byte value limit")"#.into()
+            r#"Error::Other("value for key chunk is 1000001 bytes, over the store's 1000000-byte limit")"#.into()
         )
     );
     let long_key = format!("/probe/kv/{}", "k".repeat(256));
@@ -198,7 +202,7 @@ async fn key_value_store_is_shared_granted_and_limited() {
         (r.status.as_u16(), r.text()),
         (
             500,
-            r#"Error::Other("key of 256 bytes exceeds the 255-byte key limit")"#.into()
+            r#"Error::Other("key of 256 bytes is over the store's 255-byte limit")"#.into()
         )
     );
     assert_eq!(
@@ -232,8 +236,28 @@ async fn key_value_store_is_shared_granted_and_limited() {
         .await
         .unwrap();
     assert_eq!(
-        r.text(),
-        r#"Error::Other("the store already holds the maximum of 1024 keys")"#
+        (r.status.as_u16(), r.text()),
+        (
+            500,
+            r#"Error::Other("the key-value store is full (1024 keys)")"#.into()
+        )
+    );
+    assert_eq!(h.kv("default").unwrap().keys().len(), 1_024);
+
+    // `store-table-full` is Spin's answer to too many open handles in one instance, not to a
+    // full store: 256 at once open, the next does not.
+    let r = h
+        .send("PUT", "/probe/kv-open-many/256", "text/plain", "")
+        .await
+        .unwrap();
+    assert_eq!((r.status.as_u16(), r.text()), (200, "Ok(256)".into()));
+    let r = h
+        .send("PUT", "/probe/kv-open-many/257", "text/plain", "")
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status.as_u16(), r.text()),
+        (500, "open 256: Error::StoreTableFull".into())
     );
 
     // `spin up` itself has no limits; the harness can run that way too.
@@ -358,12 +382,105 @@ async fn memory_is_measured_and_can_be_capped() {
     assert_eq!(r.text(), format!("allocated {}", 16 << 20));
     let peak = r.metrics.unwrap().peak_memory_bytes;
     assert!(peak >= 16 << 20, "peak {peak}");
+    // A request that allocates little reports its small (initial) memory, not 0.
+    let r = h.get("/probe/var/literal").await.unwrap();
+    let small = r.metrics.unwrap().peak_memory_bytes;
+    assert!(small > 0 && small < 4 << 20, "peak {small}");
+
+    // A body streamed from the test reaches the guest whole, and a guest that buffers it
+    // (spin-sdk's `Request` does) shows it in its peak memory.
+    let body_len: usize = 48 << 20;
+    let request = http::Request::put("/probe/len")
+        .header("host", "localhost")
+        .header("content-length", body_len)
+        .body(RepeatBody::new(b'x', body_len as u64))
+        .unwrap();
+    let r = h.handle_streaming(request).await.unwrap();
+    assert_eq!(r.text(), body_len.to_string());
+    let peak = r.metrics.unwrap().peak_memory_bytes;
+    assert!(peak >= body_len, "peak {peak}");
 
     let h = harness(options().memory_limit(8 << 20));
     assert!(matches!(
         h.get("/probe/alloc/16").await,
         Err(HarnessError::Trap { .. })
     ));
+}
+
+/// A guest that outlives its deadline pins a runtime worker, and dropping that runtime would
+/// then hang; so the scenario runs on its own thread and runtime, and this test fails if it
+/// has not finished in time instead of hanging the suite.
+#[test]
+fn a_guest_past_its_deadline_fails_the_request() {
+    let (done, finished) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Runtime::new().unwrap();
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            rt.block_on(missed_deadlines())
+        }));
+        let _ = done.send(outcome);
+    });
+    match finished.recv_timeout(Duration::from_secs(90)) {
+        Ok(Ok(())) => {}
+        Ok(Err(panic)) => std::panic::resume_unwind(panic),
+        Err(_) => panic!("the deadline scenario was still running after 90 s"),
+    }
+}
+
+async fn missed_deadlines() {
+    assert_eq!(
+        HarnessOptions::new().request_deadline,
+        Duration::from_secs(300)
+    );
+    let h = harness(options().request_deadline(Duration::from_secs(1)));
+    let expect_deadline = |result: Result<HarnessResponse, HarnessError>| match result {
+        Err(HarnessError::Trap {
+            component, message, ..
+        }) => {
+            assert_eq!(component, "probe");
+            assert!(
+                message.starts_with("request deadline of 1s exceeded"),
+                "{message}"
+            );
+        }
+        other => panic!("expected a missed deadline, got {other:?}"),
+    };
+    // Busy in wasm code (stopped by epoch interruption) and parked in a host call (stopped by
+    // the timer): both end at the deadline, not when the guest would.
+    for path in ["/probe/spin", "/probe/sleep/30000"] {
+        let started = std::time::Instant::now();
+        // Bounded here too, so a harness that lost its deadline fails instead of hanging.
+        let result = tokio::time::timeout(Duration::from_secs(20), h.get(path))
+            .await
+            .unwrap_or_else(|_| panic!("{path} still running after 20 s"));
+        expect_deadline(result);
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_secs(1) && took < Duration::from_secs(10),
+            "{path} took {took:?}"
+        );
+    }
+    let traps = h.traps();
+    assert_eq!(traps.len(), 2);
+    assert!(traps.iter().all(|m| m.status == 500), "{traps:#?}");
+    // A request inside the deadline is untouched.
+    assert_eq!(
+        get_text(&h, "/probe/sleep/10").await,
+        (200, "slept 10".into())
+    );
+
+    // On the wire it is Spin's empty 500.
+    let addr = h.serve("127.0.0.1:0").await.unwrap();
+    let (status, body) = tokio::task::spawn_blocking(move || {
+        http_over_tcp(
+            addr,
+            &format!("GET /probe/spin HTTP/1.1\r\nhost: {addr}\r\nconnection: close\r\n\r\n"),
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!((status, body.as_str()), (500, ""));
+    assert_eq!(h.traps().len(), 3);
 }
 
 #[tokio::test(flavor = "multi_thread")]

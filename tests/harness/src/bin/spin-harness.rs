@@ -2,19 +2,38 @@
 //!
 //! ```text
 //! spin-harness [up] [--manifest spin.toml] [--listen 127.0.0.1:3000] [--variable name=value]...
+//!              [--request-deadline SECONDS]
 //! spin-harness build [--manifest spin.toml]     # runs each component's build.command
 //! ```
 
 use std::process::Command;
+use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
-use spin_harness::{Harness, HarnessOptions, Manifest};
+use spin_harness::{Harness, HarnessOptions, Manifest, DEFAULT_REQUEST_DEADLINE};
+
+const USAGE: &str = "\
+spin-harness [up] [--manifest spin.toml] [--listen 127.0.0.1:3000] [--variable name=value]...
+             [--request-deadline SECONDS]   (default 300; a request running longer gets a 500)
+spin-harness build [--manifest spin.toml]";
 
 struct Args {
     build: bool,
     manifest: String,
     listen: String,
     variables: Vec<(String, String)>,
+    request_deadline: Duration,
+}
+
+/// A positive number of seconds, fractions allowed ("0.5").
+fn parse_seconds(text: &str) -> Result<Duration> {
+    let secs: f64 = text
+        .parse()
+        .with_context(|| format!("--request-deadline {text:?} is not a number of seconds"))?;
+    match Duration::try_from_secs_f64(secs) {
+        Ok(d) if !d.is_zero() => Ok(d),
+        _ => bail!("--request-deadline {text:?} must be a positive number of seconds"),
+    }
 }
 
 fn parse_args() -> Result<Args> {
@@ -23,6 +42,7 @@ fn parse_args() -> Result<Args> {
         manifest: "spin.toml".into(),
         listen: "127.0.0.1:3000".into(),
         variables: Vec::new(),
+        request_deadline: DEFAULT_REQUEST_DEADLINE,
     };
     let mut it = std::env::args().skip(1);
     while let Some(arg) = it.next() {
@@ -32,6 +52,9 @@ fn parse_args() -> Result<Args> {
             "build" => args.build = true,
             "--manifest" | "-f" => args.manifest = value("--manifest")?,
             "--listen" => args.listen = value("--listen")?,
+            "--request-deadline" => {
+                args.request_deadline = parse_seconds(&value("--request-deadline")?)?
+            }
             "--variable" => {
                 let pair = value("--variable")?;
                 let (k, v) = pair
@@ -40,10 +63,7 @@ fn parse_args() -> Result<Args> {
                 args.variables.push((k.to_owned(), v.to_owned()));
             }
             "-h" | "--help" => {
-                println!(
-                    "spin-harness [up] [--manifest spin.toml] [--listen 127.0.0.1:3000] [--variable name=value]...\n\
-                     spin-harness build [--manifest spin.toml]"
-                );
+                println!("{USAGE}");
                 std::process::exit(0);
             }
             other => bail!("unknown argument {other:?} (try --help)"),
@@ -90,7 +110,9 @@ async fn main() -> Result<()> {
     if args.build {
         return build(&args.manifest);
     }
-    let mut options = HarnessOptions::new().inherit_stdio();
+    let mut options = HarnessOptions::new()
+        .inherit_stdio()
+        .request_deadline(args.request_deadline);
     for (k, v) in args.variables {
         options = options.variable(k, v);
     }
@@ -105,4 +127,18 @@ async fn main() -> Result<()> {
     }
     tokio::signal::ctrl_c().await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_deadline_is_positive_seconds() {
+        assert_eq!(parse_seconds("0.5").unwrap(), Duration::from_millis(500));
+        assert_eq!(parse_seconds("300").unwrap(), Duration::from_secs(300));
+        for bad in ["0", "-1", "soon", "inf", "NaN"] {
+            assert!(parse_seconds(bad).is_err(), "{bad}");
+        }
+    }
 }
