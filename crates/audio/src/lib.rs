@@ -7,7 +7,7 @@ mod wav;
 
 pub use mel::{log_mel_spectrogram, Mel, HOP_LENGTH, N_FFT, N_MELS};
 pub use resample::resample;
-pub use wav::{decode_wav, encode_wav_pcm16, probe_wav, Audio, WavInfo};
+pub use wav::{decode_wav, encode_wav_pcm16, probe_wav, Audio, WavInfo, MAX_CHANNELS};
 
 /// Whisper's input rate (whisper/audio.py SAMPLE_RATE).
 pub const SAMPLE_RATE: u32 = 16_000;
@@ -25,6 +25,8 @@ pub enum AudioError {
     Unsupported(String),
     #[error("the audio contains no samples")]
     Empty,
+    #[error("the WAV file has {channels} channels; at most {max} are supported: send mono or stereo WAV")]
+    TooManyChannels { channels: u16, max: u16 },
     #[error("the audio is {seconds:.1} s long; the limit is {limit:.0} s")]
     TooLong { seconds: f64, limit: f64 },
     #[error("cannot resample from {from} Hz to {to} Hz: {reason}")]

@@ -60,9 +60,20 @@ fn reader(bytes: &[u8]) -> Result<WavReader<Cursor<&[u8]>>, AudioError> {
     WavReader::new(Cursor::new(bytes)).map_err(map_hound)
 }
 
+/// The most channels a WAV file can name: WAVE_FORMAT_EXTENSIBLE's channel mask has 18
+/// speaker positions (SPEAKER_FRONT_LEFT … SPEAKER_TOP_BACK_RIGHT). More is a broken or
+/// hostile header, and mixing it down would cost time for nothing.
+pub const MAX_CHANNELS: u16 = 18;
+
 fn check_spec(spec: &WavSpec) -> Result<(), AudioError> {
     if spec.channels == 0 {
         return Err(AudioError::Corrupt("zero channels".into()));
+    }
+    if spec.channels > MAX_CHANNELS {
+        return Err(AudioError::TooManyChannels {
+            channels: spec.channels,
+            max: MAX_CHANNELS,
+        });
     }
     // Real files stay far inside this; a larger value is a broken or hostile header.
     if spec.sample_rate < 1_000 || spec.sample_rate > 768_000 {
@@ -287,6 +298,32 @@ mod tests {
             })
         );
         assert!(decode_wav(&good, Some(3.0)).is_ok());
+    }
+
+    #[test]
+    fn channel_counts_past_what_wav_can_name_are_refused() {
+        let spec = |channels| WavSpec {
+            channels,
+            sample_rate: 16000,
+            bits_per_sample: 16,
+            sample_format: SampleFormat::Int,
+        };
+        assert_eq!(
+            decode_wav(&wav(spec(18), 100), None).unwrap().samples.len(),
+            100
+        );
+        let e = decode_wav(&wav(spec(200), 100), None).unwrap_err();
+        assert_eq!(
+            e,
+            AudioError::TooManyChannels {
+                channels: 200,
+                max: 18
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "the WAV file has 200 channels; at most 18 are supported: send mono or stereo WAV"
+        );
     }
 
     #[test]

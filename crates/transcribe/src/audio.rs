@@ -62,6 +62,7 @@ pub(crate) fn audio_error(e: &AudioError) -> ApiError {
         AudioError::Truncated(_)
         | AudioError::Corrupt(_)
         | AudioError::Empty
+        | AudioError::TooManyChannels { .. }
         | AudioError::Resample { .. } => {
             ApiError::bad_request(e.to_string()).with_code("invalid_audio")
         }

@@ -879,3 +879,42 @@ fn store_failures_use_the_shared_mapping() {
         );
     }
 }
+
+/// A PCM16 WAV with `channels` channels and `frames` silent frames, written by hand so any
+/// channel count can be sent.
+fn wav_with_channels(channels: u16, frames: u32) -> Vec<u8> {
+    let rate = 16_000u32;
+    let block = 2 * u32::from(channels);
+    let data = frames * block;
+    let mut w = Vec::new();
+    w.extend_from_slice(b"RIFF");
+    w.extend_from_slice(&(36 + data).to_le_bytes());
+    w.extend_from_slice(b"WAVEfmt ");
+    w.extend_from_slice(&16u32.to_le_bytes());
+    w.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    w.extend_from_slice(&channels.to_le_bytes());
+    w.extend_from_slice(&rate.to_le_bytes());
+    w.extend_from_slice(&(rate * block).to_le_bytes());
+    w.extend_from_slice(&(block as u16).to_le_bytes());
+    w.extend_from_slice(&16u16.to_le_bytes());
+    w.extend_from_slice(b"data");
+    w.extend_from_slice(&data.to_le_bytes());
+    w.resize(w.len() + data as usize, 0);
+    w
+}
+
+/// WAVE_FORMAT_EXTENSIBLE names at most 18 speaker positions; more channels is a broken
+/// header and a clear 400, before the model is read (503 here: the store is empty).
+#[test]
+fn more_channels_than_wav_can_name_is_400() {
+    let kv = MemKv::new();
+    let wav = wav_with_channels(200, 1600);
+    let e = error(&transcribe(&[speech_file(&wav)], &kv), 400);
+    assert_eq!(e["code"], "invalid_audio");
+    assert_eq!(e["param"], "file");
+    let msg = e["message"].as_str().unwrap();
+    assert!(msg.contains("200 channels; at most 18"), "{msg}");
+    let wav = wav_with_channels(18, 1600);
+    let e = error(&transcribe(&[speech_file(&wav)], &kv), 503);
+    assert_eq!(e["code"], "model_not_loaded");
+}
