@@ -5,12 +5,9 @@ mod mel;
 mod resample;
 mod wav;
 
-pub use mel::{log_mel_spectrogram, Mel, HOP_LENGTH, N_FFT, N_MELS};
+pub use mel::{log_mel_spectrogram, Mel, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE};
 pub use resample::resample;
 pub use wav::{decode_wav, encode_wav_pcm16, probe_wav, Audio, WavInfo, MAX_CHANNELS};
-
-/// Whisper's input rate (whisper/audio.py SAMPLE_RATE).
-pub const SAMPLE_RATE: u32 = 16_000;
 
 /// Everything that can be wrong with an audio upload. Messages are safe to show to a client.
 #[derive(Debug, thiserror::Error, PartialEq)]

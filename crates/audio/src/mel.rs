@@ -8,8 +8,20 @@ use std::sync::Arc;
 
 use realfft::{RealFftPlanner, RealToComplex};
 
+// The front-end's model constants, defined here once; sawt-whisper re-exports them.
+
+/// `SAMPLE_RATE`: the only rate the mel (and so the model) accepts; uploads are resampled to it.
+/// <https://github.com/openai/whisper/blob/v20250625/whisper/audio.py#L13>
+pub const SAMPLE_RATE: u32 = 16_000;
+/// `N_FFT`: STFT window, 25 ms at 16 kHz.
+/// <https://github.com/openai/whisper/blob/v20250625/whisper/audio.py#L14>
 pub const N_FFT: usize = 400;
+/// `HOP_LENGTH`: STFT hop, 10 ms at 16 kHz (one mel frame).
+/// <https://github.com/openai/whisper/blob/v20250625/whisper/audio.py#L15>
 pub const HOP_LENGTH: usize = 160;
+/// `n_mels`, the default of `log_mel_spectrogram`. Deviation: upstream also has 128 bands
+/// (large-v3); sawt embeds the 80-band filters only, and sawt-whisper refuses other models.
+/// <https://github.com/openai/whisper/blob/v20250625/whisper/audio.py#L112>
 pub const N_MELS: usize = 80;
 const N_BINS: usize = N_FFT / 2 + 1;
 

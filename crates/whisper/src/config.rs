@@ -1,5 +1,6 @@
 use serde::Deserialize;
 
+use crate::consts::{INPUT_STRIDE, N_FRAMES, N_MELS, N_TIMESTAMP_TOKENS};
 use crate::WhisperError;
 
 /// `ModelDimensions` of whisper/model.py.
@@ -58,10 +59,21 @@ impl ModelConfig {
             )));
         }
         let d = &cfg.dims;
-        if !d.n_text_state.is_multiple_of(d.n_text_head) || d.n_audio_ctx * 2 != crate::N_FRAMES {
+        if !d.n_text_state.is_multiple_of(d.n_text_head) {
             return Err(WhisperError::Config("inconsistent dimensions".into()));
         }
-        if cfg.special_tokens.timestamp_begin as usize + 1501 != d.n_vocab {
+        // sawt fixes what upstream derives from these (INPUT_STRIDE, TIME_PRECISION) and embeds
+        // only the 80-band mel filters, so other front-ends are refused here, not mid-request.
+        if d.n_audio_ctx * INPUT_STRIDE != N_FRAMES || d.n_mels != N_MELS {
+            return Err(WhisperError::Config(format!(
+                "n_audio_ctx {} and n_mels {}: only Whisper's {} positions over {N_MELS} mel \
+                 bands are supported",
+                d.n_audio_ctx,
+                d.n_mels,
+                N_FRAMES / INPUT_STRIDE
+            )));
+        }
+        if cfg.special_tokens.timestamp_begin as usize + N_TIMESTAMP_TOKENS != d.n_vocab {
             return Err(WhisperError::Config(
                 "vocabulary does not end with the 1,501 timestamp tokens".into(),
             ));
@@ -76,5 +88,36 @@ impl ModelConfig {
             .position(|l| *l == code)
             .map(|i| self.special_tokens.first_language + i as u32)
             .ok_or(WhisperError::Language(code))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture_json() -> serde_json::Value {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/whisper/model/config.json");
+        let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        serde_json::from_slice(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    fn parse(v: &serde_json::Value) -> Result<ModelConfig, WhisperError> {
+        ModelConfig::from_json(&serde_json::to_vec(v).unwrap_or_default())
+    }
+
+    /// large-v3's 128 mel bands or another encoder length would need constants sawt pins.
+    #[test]
+    fn front_ends_other_than_80_mels_over_1500_positions_are_refused() {
+        let good = fixture_json();
+        assert_eq!(parse(&good).map(|c| c.dims.n_mels).ok(), Some(80));
+        for (field, value) in [("n_mels", 128), ("n_audio_ctx", 750)] {
+            let mut bad = good.clone();
+            bad["dims"][field] = value.into();
+            match parse(&bad) {
+                Err(WhisperError::Config(m)) => assert!(m.contains("only Whisper's 1500"), "{m}"),
+                other => panic!("{field} = {value}: {other:?}"),
+            }
+        }
     }
 }

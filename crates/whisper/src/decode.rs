@@ -2,6 +2,7 @@
 //! single audio and group (greedy or sampling; beam search is not ported).
 
 use crate::config::ModelConfig;
+use crate::consts::{MAX_INITIAL_TIMESTAMP, TIME_PRECISION};
 use crate::engine::Engine;
 use crate::filters::{
     log_sum_exp, ApplyTimestampRules, LogitFilter, SuppressBlank, SuppressTokens,
@@ -38,7 +39,7 @@ impl Default for DecodeOptions {
             language: "ar".into(),
             sample_len: None,
             without_timestamps: false,
-            max_initial_timestamp: Some(1.0),
+            max_initial_timestamp: Some(MAX_INITIAL_TIMESTAMP),
             suppress_tokens: vec![-1],
             suppress_blank: true,
         }
@@ -145,11 +146,11 @@ pub fn prepare(
         filters.push(Box::new(SuppressTokens { tokens: s }));
     }
     if !opts.without_timestamps {
-        let precision = 30.0 / cfg.dims.n_audio_ctx as f64;
+        // Upstream's `precision = CHUNK_LENGTH / n_audio_ctx`; the config pins n_audio_ctx.
         let max_initial_timestamp_index = opts
             .max_initial_timestamp
             .filter(|&m| m > 0.0)
-            .map(|m| (m / precision).round_ties_even() as usize);
+            .map(|m| (m / TIME_PRECISION).round_ties_even() as usize);
         filters.push(Box::new(ApplyTimestampRules {
             sample_begin,
             eot: st.eot,
@@ -210,6 +211,19 @@ fn sample(logits: &[f32], temperature: f32, rng: &mut Rng) -> usize {
     best
 }
 
+/// One decoder step whose logits are checked against the vocabulary, so a wrong-sized
+/// output is an error here instead of an out-of-bounds index in the filters.
+fn step<E: Engine + ?Sized>(engine: &mut E, token: u32) -> Result<Vec<f32>, WhisperError> {
+    let logits = engine.step(token)?;
+    if logits.len() != engine.n_vocab() {
+        return Err(WhisperError::VocabMismatch {
+            config: engine.n_vocab(),
+            graph: logits.len(),
+        });
+    }
+    Ok(logits)
+}
+
 /// Decodes the window the engine has encoded (`engine.encode` was called), at one temperature:
 /// `DecodingTask._main_loop` + the result assembly of `DecodingTask.run`.
 pub fn decode_window<E: Engine + ?Sized>(
@@ -221,12 +235,19 @@ pub fn decode_window<E: Engine + ?Sized>(
 ) -> Result<DecodingResult, WhisperError> {
     let eot = tok.eot;
     let n_ctx = engine.n_text_ctx();
+    // The tokenizer's ids index the logits: an engine over another vocabulary would trap.
+    if engine.n_vocab() != tok.n_vocab() {
+        return Err(WhisperError::VocabMismatch {
+            config: tok.n_vocab(),
+            graph: engine.n_vocab(),
+        });
+    }
     engine.reset();
     let mut tokens = task.initial_tokens.clone();
     let mut logits = Vec::new();
     let mut no_speech_prob = f64::NAN;
     for (i, &t) in task.initial_tokens.iter().enumerate() {
-        logits = engine.step(t)?;
+        logits = step(engine, t)?;
         if i == task.sot_index {
             // Probability of <|nospeech|> right after <|startoftranscript|>, before filters.
             no_speech_prob = log_softmax_at(&logits, tok.no_speech as usize).exp();
@@ -247,7 +268,7 @@ pub fn decode_window<E: Engine + ?Sized>(
         if next as u32 == eot || tokens.len() > n_ctx {
             break;
         }
-        logits = engine.step(next as u32)?;
+        logits = step(engine, next as u32)?;
     }
     let sampled = &tokens[task.sample_begin..];
     let end = sampled

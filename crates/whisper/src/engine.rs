@@ -5,7 +5,7 @@ use crate::WhisperError;
 pub trait Engine {
     fn n_vocab(&self) -> usize;
     fn n_text_ctx(&self) -> usize;
-    /// Encodes one window of mel frames `[n_mels][3000]` (row-major). It becomes the
+    /// Encodes one window of mel frames `[n_mels][N_FRAMES]` (row-major). It becomes the
     /// cross-attention context of the following steps; the self-attention cache is cleared.
     fn encode(&mut self, mel: &[f32]) -> Result<(), WhisperError>;
     /// Clears the self-attention cache but keeps the encoded window (temperature fallback).

@@ -8,6 +8,7 @@ use tract_onnx::prelude::*;
 use tract_onnx::tract_core::internal::SimpleState;
 
 use crate::config::ModelConfig;
+use crate::consts::INPUT_STRIDE;
 use crate::engine::Engine;
 use crate::tokenizer::Tokenizer;
 use crate::WhisperError;
@@ -134,7 +135,7 @@ impl TractWhisper {
         let enc = build(
             encoder,
             "encoder",
-            vec![f32::fact([1, d.n_mels, 2 * d.n_audio_ctx]).into()],
+            vec![f32::fact([1, d.n_mels, INPUT_STRIDE * d.n_audio_ctx]).into()],
         )?;
         let (l, c, s, a) = (d.n_text_layer, d.n_text_ctx, d.n_text_state, d.n_audio_ctx);
         let dec = build(
@@ -150,6 +151,20 @@ impl TractWhisper {
                 f32::fact([1, c + 1]).into(),
             ],
         )?;
+        // The logits' width must be the config's vocabulary: checked here, where the graph's
+        // output shape is known, so a mismatched model fails at load, not on a request.
+        let logits_fact = dec.model().output_fact(0).map_err(load_err("decoder"))?;
+        let graph = logits_fact
+            .shape
+            .as_concrete()
+            .and_then(|s| s.last().copied())
+            .ok_or_else(|| WhisperError::Load("decoder logits have no fixed width".into()))?;
+        if graph != d.n_vocab {
+            return Err(WhisperError::VocabMismatch {
+                config: d.n_vocab,
+                graph,
+            });
+        }
         let zeros = |shape: &[usize]| {
             Tensor::zero::<f32>(shape).map_err(|e| WhisperError::Load(e.to_string()))
         };
@@ -170,15 +185,15 @@ impl TractWhisper {
     /// (for parity tests); also makes this window current, like `encode`.
     pub fn encode_features(&mut self, mel: &[f32]) -> Result<Vec<f32>, WhisperError> {
         let d = &self.config.dims;
-        if mel.len() != d.n_mels * 2 * d.n_audio_ctx {
+        if mel.len() != d.n_mels * INPUT_STRIDE * d.n_audio_ctx {
             return Err(WhisperError::Inference(format!(
                 "mel window has {} values, expected {}",
                 mel.len(),
-                d.n_mels * 2 * d.n_audio_ctx
+                d.n_mels * INPUT_STRIDE * d.n_audio_ctx
             )));
         }
-        let input =
-            Tensor::from_shape(&[1, d.n_mels, 2 * d.n_audio_ctx], mel).map_err(infer_err)?;
+        let input = Tensor::from_shape(&[1, d.n_mels, INPUT_STRIDE * d.n_audio_ctx], mel)
+            .map_err(infer_err)?;
         let mut out = self.encoder.run(tvec![input.into()]).map_err(infer_err)?;
         if out.len() != 3 {
             return Err(WhisperError::Inference(

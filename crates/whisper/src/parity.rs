@@ -3,10 +3,10 @@
 
 use serde_json::Value;
 
-/// Compares the segments' tokens with the reference. `None` when identical; `Some(note)` when
-/// they part at a decision the reference recorded as a near tie (two choices closer than 1e-3
-/// in logits: float reassociation may flip it, and everything after differs); panics at the
-/// first mismatch anywhere else.
+/// Compares the segments' tokens with the reference. `Ok(None)` when identical; `Ok(Some(note))`
+/// when they part at a decision the reference recorded as a near tie (two choices closer than
+/// 1e-3 in logits: float reassociation may flip it, and everything after differs); `Err` naming
+/// the first mismatch, with its index, anywhere else.
 pub fn first_divergence(
     label: &str,
     got: &[Vec<u64>],

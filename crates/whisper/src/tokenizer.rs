@@ -80,6 +80,27 @@ impl Tokenizer {
                 "special tokens do not line up with the config".into(),
             ));
         }
+        // The decoder and the filters use the config's ids: each must name its token here.
+        let first_language = cfg.languages.first().map(|l| format!("<|{l}|>"));
+        for (name, id) in [
+            ("<|startoftranscript|>", st.sot),
+            ("<|startofprev|>", st.sot_prev),
+            ("<|startoflm|>", st.sot_lm),
+            ("<|nospeech|>", st.no_speech),
+            ("<|notimestamps|>", st.no_timestamps),
+            ("<|transcribe|>", st.transcribe),
+            ("<|translate|>", st.translate),
+            (
+                first_language.as_deref().unwrap_or("<|en|>"),
+                st.first_language,
+            ),
+        ] {
+            if pieces.get(id as usize).map(Vec::as_slice) != Some(name.as_bytes()) {
+                return Err(WhisperError::Tokenizer(format!(
+                    "the config gives {name} id {id}, the tokenizer has another token there"
+                )));
+            }
+        }
         Ok(Tokenizer {
             pieces,
             ranks: std::sync::OnceLock::new(),
@@ -87,6 +108,11 @@ impl Tokenizer {
             no_speech: st.no_speech,
             timestamp_begin: st.timestamp_begin,
         })
+    }
+
+    /// Size of the vocabulary: ranks, special tokens, then the timestamp tokens.
+    pub fn n_vocab(&self) -> usize {
+        self.timestamp_begin as usize + crate::consts::N_TIMESTAMP_TOKENS
     }
 
     /// `Tokenizer.decode`: timestamps dropped, bytes joined, invalid UTF-8 replaced by U+FFFD
@@ -113,7 +139,7 @@ impl Tokenizer {
                 run.clear();
                 out.push_str(&format!(
                     "<|{:.2}|>",
-                    f64::from(t - self.timestamp_begin) * 0.02
+                    f64::from(t - self.timestamp_begin) * crate::TIME_PRECISION
                 ));
             } else {
                 run.push(t);
@@ -201,6 +227,39 @@ fn bpe(piece: &[u8], ranks: &HashMap<Vec<u8>, u32>, out: &mut Vec<u32>) {
         // Every single byte is a rank in the byte-level vocabulary.
         if let Some(&r) = ranks.get(&piece[w[0]..w[1]]) {
             out.push(r);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../tests/fixtures/whisper/model")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// The filters and the no-speech gate index logits by the config's special ids, so an id
+    /// that names another token (here <|transcribe|> and <|translate|> swapped) is refused.
+    #[test]
+    fn special_ids_that_name_other_tokens_are_refused() {
+        let cfg = ModelConfig::from_json(&fixture("config.json")).unwrap();
+        let ranks = fixture(&cfg.tokenizer);
+        let tok = Tokenizer::from_tiktoken(&ranks, &cfg).unwrap();
+        assert_eq!(tok.n_vocab(), cfg.dims.n_vocab);
+        let mut bad = cfg.clone();
+        let st = &mut bad.special_tokens;
+        std::mem::swap(&mut st.transcribe, &mut st.translate);
+        match Tokenizer::from_tiktoken(&ranks, &bad) {
+            Err(WhisperError::Tokenizer(m)) => assert_eq!(
+                m,
+                "the config gives <|transcribe|> id 50358, the tokenizer has another token there"
+            ),
+            Err(e) => panic!("{e}"),
+            Ok(_) => panic!("swapped ids accepted"),
         }
     }
 }

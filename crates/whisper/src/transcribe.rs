@@ -3,6 +3,10 @@
 //! the last timestamp, previous text as prompt, temperature fallback, no-speech skip.
 
 use crate::config::ModelConfig;
+use crate::consts::{
+    COMPRESSION_RATIO_THRESHOLD, LOGPROB_THRESHOLD, NO_SPEECH_THRESHOLD, PROMPT_RESET_TEMPERATURE,
+    TEMPERATURE,
+};
 use crate::decode::{decode_window, prepare, DecodeOptions, DecodingResult, Rng};
 use crate::engine::Engine;
 use crate::tokenizer::Tokenizer;
@@ -13,7 +17,7 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct TranscribeOptions {
     pub decode: DecodeOptions,
-    /// Tried in order while a result fails the thresholds (transcribe's default:
+    /// Tried in order while a result fails the thresholds (default [`TEMPERATURE`]:
     /// 0.0, 0.2, …, 1.0). A single entry disables the fallback.
     pub temperatures: Vec<f32>,
     pub compression_ratio_threshold: Option<f64>,
@@ -30,10 +34,10 @@ impl Default for TranscribeOptions {
     fn default() -> Self {
         TranscribeOptions {
             decode: DecodeOptions::default(),
-            temperatures: vec![0.0, 0.2, 0.4, 0.6, 0.8, 1.0],
-            compression_ratio_threshold: Some(2.4),
-            logprob_threshold: Some(-1.0),
-            no_speech_threshold: Some(0.6),
+            temperatures: TEMPERATURE.to_vec(),
+            compression_ratio_threshold: Some(COMPRESSION_RATIO_THRESHOLD),
+            logprob_threshold: Some(LOGPROB_THRESHOLD),
+            no_speech_threshold: Some(NO_SPEECH_THRESHOLD),
             condition_on_previous_text: true,
             initial_prompt: Vec::new(),
             seed: 0x5A_57_7E,
@@ -175,7 +179,7 @@ pub fn transcribe<E: Engine + ?Sized>(
             all_tokens.extend_from_slice(&s.tokens);
             all_segments.push(s);
         }
-        if !opts.condition_on_previous_text || result.temperature > 0.5 {
+        if !opts.condition_on_previous_text || result.temperature > PROMPT_RESET_TEMPERATURE {
             prompt_reset_since = all_tokens.len();
         }
     }

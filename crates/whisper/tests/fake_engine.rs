@@ -231,3 +231,77 @@ fn prompt_encoding_matches_tiktoken() {
         assert_eq!(tok.decode(&got), text);
     }
 }
+
+/// An engine whose logits are narrower than the vocabulary (a graph that does not belong to
+/// the config): the loop answers a typed error instead of indexing out of bounds.
+struct Narrow;
+
+impl Engine for Narrow {
+    fn n_vocab(&self) -> usize {
+        51865
+    }
+    fn n_text_ctx(&self) -> usize {
+        448
+    }
+    fn encode(&mut self, _: &[f32]) -> Result<(), WhisperError> {
+        Ok(())
+    }
+    fn reset(&mut self) {}
+    fn step(&mut self, _: u32) -> Result<Vec<f32>, WhisperError> {
+        Ok(vec![0.0; 50257])
+    }
+}
+
+#[test]
+fn logits_narrower_than_the_vocabulary_are_a_typed_error() {
+    let (cfg, tok) = fixture_config();
+    let task = prepare(&cfg, &DecodeOptions::default(), &[]).unwrap();
+    let e = decode_window(&mut Narrow, &tok, &task, 0.0, &mut Rng::new(0)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            WhisperError::VocabMismatch {
+                config: 51865,
+                graph: 50257
+            }
+        ),
+        "{e}"
+    );
+}
+
+/// An engine over a smaller vocabulary than the tokenizer's (its logits agree with its own
+/// `n_vocab`): refused before the first step, since the tokenizer's ids would index past it.
+struct SmallVocab;
+
+impl Engine for SmallVocab {
+    fn n_vocab(&self) -> usize {
+        1000
+    }
+    fn n_text_ctx(&self) -> usize {
+        448
+    }
+    fn encode(&mut self, _: &[f32]) -> Result<(), WhisperError> {
+        Ok(())
+    }
+    fn reset(&mut self) {}
+    fn step(&mut self, _: u32) -> Result<Vec<f32>, WhisperError> {
+        Ok(vec![0.0; 1000])
+    }
+}
+
+#[test]
+fn an_engine_over_another_vocabulary_is_a_typed_error() {
+    let (cfg, tok) = fixture_config();
+    let task = prepare(&cfg, &DecodeOptions::default(), &[]).unwrap();
+    let e = decode_window(&mut SmallVocab, &tok, &task, 0.0, &mut Rng::new(0)).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            WhisperError::VocabMismatch {
+                config: 51865,
+                graph: 1000
+            }
+        ),
+        "{e}"
+    );
+}
