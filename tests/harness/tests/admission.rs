@@ -60,7 +60,8 @@ fn peak(r: &HarnessResponse) -> usize {
 async fn unauthenticated_huge_bodies_are_refused_from_the_head() {
     let app = app();
     let part = "/admin/models/whisper-tiny/uploads/0123456789ab/files/encoder.onnx?offset=0";
-    let cases: [(&str, &str, &[(&str, &str)], u16, &str); 5] = [
+    type Case<'a> = (&'a str, &'a str, &'a [(&'a str, &'a str)], u16, &'a str);
+    let cases: [Case; 5] = [
         ("PUT", part, &[], 401, "invalid_admin_token"),
         (
             "PUT",
