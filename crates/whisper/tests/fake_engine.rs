@@ -232,13 +232,16 @@ fn prompt_encoding_matches_tiktoken() {
     }
 }
 
-/// An engine whose logits are narrower than the vocabulary (a graph that does not belong to
-/// the config): the loop answers a typed error instead of indexing out of bounds.
-struct Narrow;
+/// An engine that claims `n_vocab` tokens and returns `logits` values per step: a graph that
+/// does not belong to the config, or to the tokenizer.
+struct WrongVocab {
+    n_vocab: usize,
+    logits: usize,
+}
 
-impl Engine for Narrow {
+impl Engine for WrongVocab {
     fn n_vocab(&self) -> usize {
-        51865
+        self.n_vocab
     }
     fn n_text_ctx(&self) -> usize {
         448
@@ -248,60 +251,30 @@ impl Engine for Narrow {
     }
     fn reset(&mut self) {}
     fn step(&mut self, _: u32) -> Result<Vec<f32>, WhisperError> {
-        Ok(vec![0.0; 50257])
+        Ok(vec![0.0; self.logits])
     }
 }
 
-#[test]
-fn logits_narrower_than_the_vocabulary_are_a_typed_error() {
+fn vocab_error(n_vocab: usize, logits: usize) -> (usize, usize) {
     let (cfg, tok) = fixture_config();
     let task = prepare(&cfg, &DecodeOptions::default(), &[]).unwrap();
-    let e = decode_window(&mut Narrow, &tok, &task, 0.0, &mut Rng::new(0)).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            WhisperError::VocabMismatch {
-                config: 51865,
-                graph: 50257
-            }
-        ),
-        "{e}"
-    );
+    let mut engine = WrongVocab { n_vocab, logits };
+    match decode_window(&mut engine, &tok, &task, 0.0, &mut Rng::new(0)) {
+        Err(WhisperError::VocabMismatch { config, graph }) => (config, graph),
+        Err(e) => panic!("expected VocabMismatch, got {e}"),
+        Ok(r) => panic!("decoded {:?} over a wrong vocabulary", r.tokens),
+    }
+}
+
+/// Logits narrower than the vocabulary: a typed error instead of an out-of-bounds index.
+#[test]
+fn logits_narrower_than_the_vocabulary_are_a_typed_error() {
+    assert_eq!(vocab_error(51865, 50257), (51865, 50257));
 }
 
 /// An engine over a smaller vocabulary than the tokenizer's (its logits agree with its own
 /// `n_vocab`): refused before the first step, since the tokenizer's ids would index past it.
-struct SmallVocab;
-
-impl Engine for SmallVocab {
-    fn n_vocab(&self) -> usize {
-        1000
-    }
-    fn n_text_ctx(&self) -> usize {
-        448
-    }
-    fn encode(&mut self, _: &[f32]) -> Result<(), WhisperError> {
-        Ok(())
-    }
-    fn reset(&mut self) {}
-    fn step(&mut self, _: u32) -> Result<Vec<f32>, WhisperError> {
-        Ok(vec![0.0; 1000])
-    }
-}
-
 #[test]
 fn an_engine_over_another_vocabulary_is_a_typed_error() {
-    let (cfg, tok) = fixture_config();
-    let task = prepare(&cfg, &DecodeOptions::default(), &[]).unwrap();
-    let e = decode_window(&mut SmallVocab, &tok, &task, 0.0, &mut Rng::new(0)).unwrap_err();
-    assert!(
-        matches!(
-            e,
-            WhisperError::VocabMismatch {
-                config: 51865,
-                graph: 1000
-            }
-        ),
-        "{e}"
-    );
+    assert_eq!(vocab_error(1000, 1000), (51865, 1000));
 }
