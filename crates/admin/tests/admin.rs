@@ -430,25 +430,11 @@ fn admission_comes_from_the_head_before_any_body() {
 /// and a failed verification names no key (the key goes to the log detail).
 #[test]
 fn store_errors_say_nothing_internal() {
-    struct Down;
-    impl Kv for Down {
-        fn get(&self, _: &str) -> Result<Option<Vec<u8>>, KvError> {
-            Err(KvError::Other("redis://user:pw@10.0.0.1 refused".into()))
-        }
-        fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
-            Err(KvError::Other("redis://user:pw@10.0.0.1 refused".into()))
-        }
-        fn delete(&self, _: &str) -> Result<(), KvError> {
-            Err(KvError::Other("redis://user:pw@10.0.0.1 refused".into()))
-        }
-        fn list_keys(&self) -> Result<Vec<String>, KvError> {
-            Err(KvError::Other("redis://user:pw@10.0.0.1 refused".into()))
-        }
-    }
+    let down = FailingKv(KvError::Other("redis://user:pw@10.0.0.1 refused".into()));
     let o = sawt_admin::handle(
         &head("GET", "/admin/models", &auth()),
         b"",
-        &Down,
+        &down,
         Some(TOKEN),
     );
     assert_eq!(error_code(&o.response, 503), "kv_unavailable");

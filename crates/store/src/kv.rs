@@ -73,6 +73,27 @@ impl<T: Kv + ?Sized> Kv for &T {
     }
 }
 
+/// A store whose every call fails with one error: what an adapter hands the handler when the
+/// host store cannot be opened (so it answers its 503 envelope instead of trapping), and what
+/// tests use to drive the error mapping.
+#[derive(Debug, Clone)]
+pub struct FailingKv(pub KvError);
+
+impl Kv for FailingKv {
+    fn get(&self, _: &str) -> Result<Option<Vec<u8>>, KvError> {
+        Err(self.0.clone())
+    }
+    fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
+        Err(self.0.clone())
+    }
+    fn delete(&self, _: &str) -> Result<(), KvError> {
+        Err(self.0.clone())
+    }
+    fn list_keys(&self) -> Result<Vec<String>, KvError> {
+        Err(self.0.clone())
+    }
+}
+
 /// In-memory store for tests and native tools. By default it enforces the hosted limits
 /// (1 MB values, 255-byte keys) so tests fail where production would.
 ///

@@ -822,24 +822,6 @@ fn prompt_is_the_initial_prompt_of_the_core() {
     assert_eq!(o.response.status, 200, "{:?}", o.detail);
 }
 
-/// A store whose every read fails with one error.
-struct FailingKv(sawt_store::KvError);
-
-impl Kv for FailingKv {
-    fn get(&self, _: &str) -> Result<Option<Vec<u8>>, sawt_store::KvError> {
-        Err(self.0.clone())
-    }
-    fn set(&self, _: &str, _: &[u8]) -> Result<(), sawt_store::KvError> {
-        Err(self.0.clone())
-    }
-    fn delete(&self, _: &str) -> Result<(), sawt_store::KvError> {
-        Err(self.0.clone())
-    }
-    fn list_keys(&self) -> Result<Vec<String>, sawt_store::KvError> {
-        Err(self.0.clone())
-    }
-}
-
 /// Store failures take the one StoreError → ApiError mapping (crates/api/src/store_errors.rs)
 /// that the admin API uses too. Changed here: a value over the host's limit was 503 in this
 /// handler and 500 in the admin API; it is 500 `kv_limit` in both (retrying cannot help).
@@ -869,7 +851,10 @@ fn store_failures_use_the_shared_mapping() {
         ),
     ];
     for (kv_error, status, code) in cases {
-        let o = transcribe(&[speech_file(&wav)], &FailingKv(kv_error.clone()));
+        let o = transcribe(
+            &[speech_file(&wav)],
+            &sawt_store::FailingKv(kv_error.clone()),
+        );
         let e = error(&o, status);
         assert_eq!(e["code"], code, "{kv_error}");
         let msg = e["message"].as_str().unwrap();

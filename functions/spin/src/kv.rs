@@ -1,7 +1,7 @@
 //! Spin's key-value store as the [`Kv`] the model store is written against, for every
 //! component that reads or writes models (admin, transcribe, synthesize).
 
-use sawt_store::{Kv, KvError};
+use sawt_store::{FailingKv, Kv, KvError};
 use spin_sdk::key_value::{Error as SpinKvError, Store};
 
 /// The app's "default" store.
@@ -34,30 +34,11 @@ impl Kv for SpinKv {
     }
 }
 
-/// Answers every call with the error that opening the store gave, so the handler still
-/// replies with its JSON 503 instead of trapping.
-pub struct Unavailable(pub String);
-
-impl Kv for Unavailable {
-    fn get(&self, _: &str) -> Result<Option<Vec<u8>>, KvError> {
-        Err(KvError::Unavailable(self.0.clone()))
-    }
-    fn set(&self, _: &str, _: &[u8]) -> Result<(), KvError> {
-        Err(KvError::Unavailable(self.0.clone()))
-    }
-    fn delete(&self, _: &str) -> Result<(), KvError> {
-        Err(KvError::Unavailable(self.0.clone()))
-    }
-    fn list_keys(&self) -> Result<Vec<String>, KvError> {
-        Err(KvError::Unavailable(self.0.clone()))
-    }
-}
-
 /// The app's `default` store, or a [`Kv`] that answers every call with the error opening it
 /// gave (the handler then replies with its 503 envelope instead of trapping).
 pub fn open_default() -> Box<dyn Kv> {
     match Store::open_default() {
         Ok(store) => Box::new(SpinKv(store)),
-        Err(e) => Box::new(Unavailable(e.to_string())),
+        Err(e) => Box::new(FailingKv(KvError::Unavailable(e.to_string()))),
     }
 }

@@ -22,7 +22,7 @@ use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 
 pub use env::SpinEnv;
 pub use http::{head, outgoing_head, read_body, send, start_stream};
-pub use kv::{open_default, SpinKv, Unavailable};
+pub use kv::{open_default, SpinKv};
 pub use log::log_line;
 
 /// What a buffered handler answered, and what the log line adds after the status (timings, a
