@@ -1,16 +1,23 @@
 """Make sawt's Whisper test fixtures from the reference implementation (openai-whisper).
 
     python -m venv .venv && .venv/bin/pip install -r scripts/requirements.txt
-    sudo apt-get install espeak-ng sox
+    sudo apt-get install espeak-ng sox ffmpeg
     .venv/bin/python scripts/make_fixtures.py                 # tests/fixtures/whisper (committed)
     .venv/bin/python scripts/make_fixtures.py --bench         # models/bench/ (gitignored)
 
 Fixture mode builds a random-weight Whisper with the real architecture and vocabulary (51,865
-tokens) but reduced width and depth, exports it with whisper_export.py (f32 and dynamic int8),
-makes WAV fixtures (espeak-ng Arabic speech, silence, noise, a 70 s clip; several sample rates,
-channel counts and sample formats) and saves the reference outputs of openai-whisper itself:
-log-mel, encoder output, first-step logits and the full `transcribe()` results (greedy, language
-"ar", transcribe and translate, with and without timestamps).
+tokens) but reduced width and depth, sets a few of its weights by hand (shape_whisper: peaked
+logits, windows that end, a no-speech probability that is high on silence only), exports it with
+whisper_export.py (f32 and dynamic int8), makes WAV fixtures (espeak-ng Arabic speech, quiet
+speech, silence, noise, a 70 s clip; several sample rates, channel counts and sample formats)
+and saves the reference outputs of openai-whisper itself, from its own audio path
+(`whisper.load_audio`, i.e. ffmpeg): log-mel, encoder output, first-step logits and full
+`transcribe()` results (language "ar"; transcribe and translate, with and without timestamps,
+at temperature 0; and with the default temperature fallback schedule), with every window's
+fallback and no-speech decisions, SRT/VTT from whisper's own writers for the golden cases, and
+`zlib.compress` lengths. Seeds are tried until no greedy decision is within TIE_GAP of a tie
+and no decision statistic is near its threshold (`--seed`, `--seed-tries`); ffmpeg, espeak-ng
+and sox are needed only to regenerate (the outputs are committed).
 
 Bench mode writes a real-size (tiny: 4+4 layers, d=384) random-weight model, f32 and int8, for
 the benchmarks; nothing there is committed.
@@ -22,7 +29,6 @@ import argparse
 import json
 import shutil
 import subprocess
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -93,51 +99,88 @@ def gain(name: str) -> float:
     return 1.0
 
 
+def shape_whisper(model: Whisper, tok) -> Whisper:
+    """Sets a few weights of the random model by hand so that openai-whisper decodes the fixtures
+    as it decodes real speech: confidently (speech keeps temperature 0), ending with EOT, a
+    no-speech probability that is high on silence only, and a margin at every greedy decision
+    and threshold. The graph is Whisper's own; only values change:
+    - encoder channel 0 is a silence detector: conv1 fires where the mean log-mel is below
+      SILENCE_LEVEL (the dithered silence fixture, very quiet speech), and no block writes to it;
+    - decoder cross-attention head 0 looks for such frames and writes decoder channel 0, which
+      only <|nospeech|> and a few graded "silence" tokens read: silence gives a high no-speech
+      probability and an unlikely, repetitive decode (the reference skips it);
+    - decoder channel 1 is a ramp over positions that only EOT reads, so windows end;
+    - a strong positional embedding keeps greedy decoding from looping on one token, and the
+      final LayerNorm's scale makes the logits peaked (avg log-prob well above -1)."""
+    enc, dec = model.encoder, model.decoder
+    with torch.no_grad():
+        n_mels = enc.conv1.weight.shape[1]
+        enc.conv1.weight[0].zero_()
+        enc.conv1.weight[0, :, 1] = -400.0 / n_mels
+        enc.conv1.bias[0] = 400.0 * SILENCE_LEVEL
+        enc.conv2.weight[0].zero_()
+        enc.conv2.weight[0, 0, 1] = 1.0
+        enc.conv2.bias[0] = 0.0
+        enc.conv2.weight[1:, 0, :] = 0.0
+        for b in enc.blocks:
+            for lin in (b.attn.out, b.mlp[2]):
+                lin.weight[0].zero_()
+                lin.bias[0] = 0.0
+        enc.ln_post.weight[0], enc.ln_post.bias[0] = 1.0, 0.0
+        for b in dec.blocks:
+            ca = b.cross_attn
+            ca.key.weight[0].zero_()
+            ca.key.weight[0, 0] = 6.0
+            ca.query.weight[0].zero_()
+            ca.query.bias[0] = 6.0
+            ca.value.weight[0].zero_()
+            ca.value.weight[0, 0], ca.value.bias[0] = 1.0, -0.4
+            ca.out.weight[:, 0] = 0.0
+            ca.out.weight[0].zero_()
+            ca.out.weight[0, 0], ca.out.bias[0] = 50.0, 0.0
+            for lin in (b.attn.out, b.mlp[2]):
+                lin.weight[0:2].zero_()
+                lin.bias[0:2] = 0.0
+        pos = dec.positional_embedding
+        pos[:, 2:] *= 8.0
+        pos[:, 0] = 0.0
+        pos[:, 1] = torch.relu(torch.arange(pos.shape[0], dtype=torch.float32) - 40.0)
+        emb = dec.token_embedding.weight
+        emb[:, 0:2] = 0.0
+        emb[:, 2:] -= emb[:, 2:].mean(dim=1, keepdim=True)
+        emb[tok.eot, 1] = 3.0
+        emb[tok.no_speech, 0] = 3.0
+        for i in range(12):
+            emb[301 + i, 2:] = 0.0
+            emb[301 + i, 0] = 2.4 - 0.02 * i
+        for j in range(51):
+            emb[tok.timestamp_begin + j, 0] = 1.5 - 0.02 * j
+        dec.ln.weight.fill_(4.0)
+        dec.ln.bias.zero_()
+    return model
+
+
+SILENCE_LEVEL = -0.9  # mean normalised log-mel; espeak speech at full volume stays above -0.8
+
+
 def sh(*cmd: str) -> None:
+    if cmd[0] == "sox":  # repeatable dither: the same fixtures on every run
+        cmd = ("sox", "-R", *cmd[1:])
     subprocess.run(cmd, check=True)
 
 
-def read_wav(path: Path) -> tuple[np.ndarray, int]:
-    """Decode PCM/float WAV to mono float32 (mean of channels), like crates/audio."""
-    raw = path.read_bytes()
-    # Parse the chunks ourselves: Python's wave module rejects WAVE_FORMAT_IEEE_FLOAT.
-    assert raw[:4] == b"RIFF" and raw[8:12] == b"WAVE"
-    pos, fmt, data = 12, None, None
-    while pos + 8 <= len(raw):
-        cid, size = raw[pos:pos + 4], int.from_bytes(raw[pos + 4:pos + 8], "little")
-        body = raw[pos + 8:pos + 8 + size]
-        if cid == b"fmt ":
-            fmt = body
-        elif cid == b"data":
-            data = body
-        pos += 8 + size + (size & 1)
-    tag, channels, rate = (int.from_bytes(fmt[0:2], "little"), int.from_bytes(fmt[2:4], "little"),
-                           int.from_bytes(fmt[4:8], "little"))
-    bits = int.from_bytes(fmt[14:16], "little")
-    if tag == 0xFFFE:
-        tag = int.from_bytes(fmt[24:26], "little")
-    if tag == 3:
-        x = np.frombuffer(data, "<f4").astype(np.float32)
-    elif bits == 16:
-        x = np.frombuffer(data, "<i2").astype(np.float32) / 32768.0
-    elif bits == 24:
-        b = np.frombuffer(data, np.uint8).reshape(-1, 3).astype(np.int32)
-        v = b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)
-        v = np.where(v >= 1 << 23, v - (1 << 24), v)
-        x = v.astype(np.float32) / float(1 << 23)
-    elif bits == 32:
-        x = np.frombuffer(data, "<i4").astype(np.float32) / float(1 << 31)
-    elif bits == 8:
-        x = (np.frombuffer(data, np.uint8).astype(np.float32) - 128.0) / 128.0
-    else:
-        raise ValueError(bits)
-    x = x.reshape(-1, channels).mean(axis=1, dtype=np.float32)
-    return x.astype(np.float32), rate
+def reference_audio(path: Path) -> np.ndarray:
+    """The reference's own audio path: ffmpeg decodes, downmixes and resamples to 16 kHz s16."""
+    return whisper.load_audio(str(path))
+
+
+def wav_frames(path: Path) -> int:
+    return int(subprocess.run(["soxi", "-s", str(path)], check=True, capture_output=True,
+                              text=True).stdout.strip())
 
 
 def make_audio(out: Path, tmp: Path) -> dict[str, dict]:
-    """WAV fixtures. Returns name -> {rate, reference: bool} (reference = 16 kHz, compared
-    token for token with openai-whisper; other rates test decoding and resampling)."""
+    """WAV fixtures. Returns name -> {rate, channels}."""
     out.mkdir(parents=True, exist_ok=True)
     tmp.mkdir(parents=True, exist_ok=True)
     sh("espeak-ng", "-v", "ar", "-s", "150", "-w", str(tmp / "speech.wav"), SPEECH_AR)
@@ -157,8 +200,8 @@ def make_audio(out: Path, tmp: Path) -> dict[str, dict]:
 
     spec = {}
 
-    def conv(src: Path, name: str, rate: int, ch: int, enc: list[str]):
-        sh("sox", str(src), "-r", str(rate), "-c", str(ch), *enc, str(out / name))
+    def conv(src: Path, name: str, rate: int, ch: int, enc: list[str], *effects: str):
+        sh("sox", str(src), "-r", str(rate), "-c", str(ch), *enc, str(out / name), *effects)
         spec[name] = {"rate": rate, "channels": ch}
 
     s16 = ["-b", "16", "-e", "signed-integer"]
@@ -172,17 +215,23 @@ def make_audio(out: Path, tmp: Path) -> dict[str, dict]:
     conv(sp, "speech_16k_s24_mono.wav", 16000, 1, s24)
     conv(sp, "speech_16k_f32_mono.wav", 16000, 1, f32)
     conv(sp, "speech_16k_s32_stereo.wav", 16000, 2, s32)
-    # Other rates: a 1.5 s excerpt keeps the committed fixtures small.
+    # Quiet speech: partly below the model's silence level, so the reference falls back.
+    conv(sp, "quiet_16k_s16_mono.wav", 16000, 1, s16, "vol", "0.4")
+    # Other rates: a 1.5 s excerpt keeps the committed fixtures small. Band-limited to the
+    # telephone band (3.4 kHz), as 8 kHz audio is: ffmpeg's resampler and ours differ only
+    # in their transition bands (near the lower Nyquist frequency), where this has no energy.
     short = tmp / "speech_short.wav"
-    sh("sox", str(sp), str(short), "trim", "0", "1.5")
+    sh("sox", str(sp), str(short), "trim", "0", "1.5", "sinc", "-3400")
     conv(short, "speech_8k_s16_mono.wav", 8000, 1, s16)
-    conv(short, "speech_8k_u8_mono.wav", 8000, 1, u8)
+    # 8-bit at 16 kHz: u8 quantisation noise is broadband, and the two resamplers image it
+    # differently above 4 kHz, so 8-bit input is compared without resampling.
+    conv(short, "speech_16k_u8_mono.wav", 16000, 1, u8)
     conv(short, "speech_22k_s16_mono.wav", 22050, 1, s16)
     conv(short, "speech_44k_s16_stereo.wav", 44100, 2, s16)
     conv(short, "speech_48k_f32_stereo.wav", 48000, 2, f32)
     sh("sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out / "silence_16k_s16_mono.wav"), "trim", "0", "3")
     spec["silence_16k_s16_mono.wav"] = {"rate": 16000, "channels": 1}
-    sh("sox", "-R", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out / "noise_16k_s16_mono.wav"),
+    sh("sox", "-n", "-r", "16000", "-c", "1", "-b", "16", str(out / "noise_16k_s16_mono.wav"),
        "synth", "3", "whitenoise", "vol", "0.3")
     spec["noise_16k_s16_mono.wav"] = {"rate": 16000, "channels": 1}
     spec["long70_16k_s16_mono.wav"] = {"rate": 16000, "channels": 1}
@@ -203,18 +252,28 @@ def segment_json(s: dict) -> dict:
     return {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in s.items()}
 
 
-class TieWatch:
-    """Records how close every greedy decision of the reference is to a tie: the gap between
-    the two best logits, and between the timestamp rule's two sides. Float reassociation
-    (PyTorch vs tract, x86 vs wasm SIMD) moves logits by ~1e-5, so a seed whose decoding has a
-    gap below TIE_GAP would make bit-exact token parity a coin toss; such seeds are skipped."""
+TIE_GAP = 1e-3
+# A decision statistic this close to its threshold could land on the other side in our float
+# arithmetic; seeds with one are refused like near ties (compression ratio: relative).
+THRESHOLD_MARGIN = {"compression_ratio": 0.02, "avg_logprob": 0.01, "no_speech_prob": 0.01}
+THRESHOLDS = {"compression_ratio": 2.4, "avg_logprob": -1.0, "no_speech_prob": 0.6}
+
+
+class Recorder:
+    """Hooks openai-whisper while transcribe() runs and records, per window, every decoding
+    attempt (temperature, compression ratio, avg log-prob, no-speech prob), and how close every
+    greedy decision at temperature 0 is to a tie: the gap between the two best logits, and
+    between the timestamp rule's two sides. Float reassociation (PyTorch vs tract, x86 vs wasm
+    SIMD) moves logits by ~1e-5, so a seed with a gap below TIE_GAP is refused."""
 
     def __init__(self):
         import inspect
 
         import whisper.decoding as D
+        import whisper.model as WM
 
-        self.D, self.min_gap, self.ties = D, float("inf"), []
+        self.D, self.WM = D, WM
+        self.min_gap, self.ties, self.attempts, self.temperature = float("inf"), [], [], 0.0
 
         def where():
             seek = k = None
@@ -227,10 +286,13 @@ class TieWatch:
             return seek, k
 
         def note(gap):
-            self.min_gap = min(self.min_gap, gap)
+            if watch.temperature != 0.0:
+                return
+            watch.min_gap = min(watch.min_gap, gap)
             if gap < TIE_GAP:
-                self.ties.append([*where(), gap])
-        self._update, self._rules = D.GreedyDecoder.update, D.ApplyTimestampRules.apply
+                watch.ties.append([*where(), gap])
+
+        self._update, self._rules, self._decode = D.GreedyDecoder.update, D.ApplyTimestampRules.apply, WM.Whisper.decode
         watch = self
 
         def update(dec, tokens, logits, sum_logprobs):
@@ -246,87 +308,169 @@ class TieWatch:
             if torch.isfinite(ts) and torch.isfinite(text):
                 note(float((ts - text).abs()))
 
-        D.GreedyDecoder.update, D.ApplyTimestampRules.apply = update, rules
+        def decode(model, mel, options):
+            watch.temperature = options.temperature
+            r = watch._decode(model, mel, options)
+            seek, _ = where()
+            watch.attempts.append({
+                "seek": seek, "temperature": float(options.temperature),
+                "compression_ratio": float(r.compression_ratio), "avg_logprob": float(r.avg_logprob),
+                "no_speech_prob": float(r.no_speech_prob),
+            })
+            return r
+
+        D.GreedyDecoder.update, D.ApplyTimestampRules.apply, WM.Whisper.decode = update, rules, decode
+
+    def start(self):
+        self.ties, self.attempts = [], []
+
+    def windows(self, segments: list[dict]) -> list[dict]:
+        """Attempts grouped by window; a window with no segment was skipped as no speech."""
+        kept = {s["seek"] for s in segments}
+        out = []
+        for a in self.attempts:
+            if not out or out[-1]["seek"] != a["seek"]:
+                out.append({"seek": a["seek"], "attempts": [], "skipped": a["seek"] not in kept})
+            out[-1]["attempts"].append({k: v for k, v in a.items() if k != "seek"})
+        return out
 
     def close(self):
         self.D.GreedyDecoder.update, self.D.ApplyTimestampRules.apply = self._update, self._rules
+        self.WM.Whisper.decode = self._decode
 
 
-TIE_GAP = 1e-3
+def threshold_margin(windows: list[dict]) -> float:
+    """The smallest distance of a temperature-0 statistic from its threshold, as a multiple of
+    the margin it must keep (< 1: too close)."""
+    worst = float("inf")
+    for w in windows:
+        a = w["attempts"][0]
+        for k, thr in THRESHOLDS.items():
+            d = abs(a[k] - thr) / (abs(thr) if k == "compression_ratio" else 1.0)
+            worst = min(worst, d / THRESHOLD_MARGIN[k])
+    return worst
 
 
-def run_transcripts(model: Whisper, audio_dir: Path, names: list[str], watch=None) -> list[dict]:
-    out = []
-    for name in names:
-        samples, _ = read_wav(audio_dir / name)
-        for task in ("transcribe", "translate"):
-            for ts in (True, False):
-                if watch is not None:
-                    watch.ties = []
-                res = model.transcribe(
-                    samples, language="ar", task=task, temperature=0.0, fp16=False,
-                    without_timestamps=not ts, condition_on_previous_text=True, verbose=None,
-                )
-                out.append({
-                    "audio": name, "task": task, "timestamps": ts, "language": res["language"],
-                    "text": res["text"], "segments": [segment_json(s) for s in res["segments"]],
-                    # [window seek, sampled-token index, gap] of decisions closer than TIE_GAP
-                    "near_ties": list(watch.ties) if watch is not None else [],
-                })
+def formats(result: dict) -> dict:
+    """SRT and WebVTT as openai-whisper's own writers (whisper/utils.py) write them."""
+    import io
+
+    from whisper.utils import WriteSRT, WriteVTT
+
+    out = {}
+    for key, writer in (("srt", WriteSRT), ("vtt", WriteVTT)):
+        f = io.StringIO()
+        writer(".").write_result(result, f)
+        out[key] = f.getvalue()
     return out
 
 
-def annotate_ties(out: Path) -> None:
-    """Adds `near_ties` to an existing reference (same seed, same model) without regenerating."""
-    ref = out / "reference" / "index.json"
-    index = json.loads(ref.read_text())
-    MultiHeadAttention.use_sdpa = False
-    model = random_whisper(SMALL_DIMS, index["seed"])
-    names = sorted({t["audio"] for t in index["transcripts"]})
-    watch = TieWatch()
-    fresh = run_transcripts(model, out / "audio", names, watch)
-    watch.close()
-    by_key = {(t["audio"], t["task"], t["timestamps"]): t for t in fresh}
-    for t in index["transcripts"]:
-        f = by_key[(t["audio"], t["task"], t["timestamps"])]
-        assert f["segments"] == t["segments"], f"reference changed for {t['audio']}"
-        t["near_ties"] = f["near_ties"]
-    index["min_decision_gap"] = watch.min_gap
-    ref.write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n")
+# Cases: (audio, task, timestamps, schedule). "greedy" = temperature 0 only; "default" =
+# transcribe()'s default temperature fallback schedule and thresholds (what a request without
+# `temperature` gets). Formats (srt, vtt) are saved for the golden end-to-end cases.
+GOLDEN = {("speech_16k_s16_mono.wav", "transcribe", True, "default"),
+          ("speech_16k_s16_mono.wav", "transcribe", True, "greedy"),
+          ("long70_16k_s16_mono.wav", "transcribe", True, "greedy")}
 
 
-def fixtures(out: Path, seed_tries: int = 1) -> None:
+def case_list(spec: dict[str, dict]) -> list[tuple]:
+    cases = []
+    for name in sorted(n for n in spec if not n.startswith("sine")):
+        full = spec[name]["rate"] == 16000
+        for task in ("transcribe", "translate"):
+            for ts in (True, False):
+                if full or (task == "transcribe" and ts):
+                    cases.append((name, task, ts, "greedy"))
+    # The default-schedule cases first: they decide whether a seed is usable at all.
+    default = [(name, "transcribe", True, "default") for name in (
+        "speech_16k_s16_mono.wav", "silence_16k_s16_mono.wav", "quiet_16k_s16_mono.wav",
+        "noise_16k_s16_mono.wav", "long70_16k_s16_mono.wav")]
+    return default + cases
+
+
+def run_case(model: Whisper, audio_dir: Path, case: tuple, rec: Recorder) -> tuple[dict, list, float]:
+    name, task, ts, schedule = case
+    rec.start()
+    res = model.transcribe(
+        reference_audio(audio_dir / name), language="ar", task=task,
+        temperature=0.0 if schedule == "greedy" else (0.0, 0.2, 0.4, 0.6, 0.8, 1.0),
+        fp16=False, without_timestamps=not ts, condition_on_previous_text=True, verbose=None,
+    )
+    windows = rec.windows(res["segments"])
+    out = {
+        "audio": name, "task": task, "timestamps": ts, "schedule": schedule,
+        "language": res["language"], "text": res["text"],
+        "segments": [segment_json(s) for s in res["segments"]],
+        "windows": windows,
+        # True when every window kept temperature 0: the whole result is deterministic.
+        "deterministic": all(w["attempts"][-1]["temperature"] == 0.0 for w in windows),
+    }
+    if case in GOLDEN:
+        out.update(formats(res))
+    return out, list(rec.ties), threshold_margin(windows)
+
+
+N_DEFAULT_CASES = 5
+
+
+def acceptable(cases: list[dict]) -> str | None:
+    """Why a seed's fixtures do not test what they must, or None."""
+    by = {(c["audio"], c["schedule"]): c for c in cases if c["task"] == "transcribe" and c["timestamps"]}
+    if not by[("speech_16k_s16_mono.wav", "default")]["deterministic"]:
+        return "speech falls back"
+    sil = by[("silence_16k_s16_mono.wav", "default")]["windows"]
+    if not all(w["skipped"] and len(w["attempts"]) == 1 for w in sil):
+        return "silence is not skipped at temperature 0"
+    fallback = [w for c in cases if c["schedule"] == "default" for w in c["windows"]
+                if len(w["attempts"]) > 1]
+    if not fallback:
+        return "no window falls back"
+    return None
+
+
+def fixtures(out: Path, seed_tries: int = 1, first_seed: int = SEED) -> None:
     if out.exists():
         shutil.rmtree(out)
     MultiHeadAttention.use_sdpa = False
     audio_dir = out / "audio"
     spec = make_audio(audio_dir, out / "_tmp")
     shutil.rmtree(out / "_tmp")
-    names = sorted(n for n, m in spec.items() if m["rate"] == 16000 and not n.startswith("sine"))
-    # Near ties are recorded per case (tests accept a divergence only there); seed_tries > 1
-    # searches for a seed without any, which is slow (each try decodes every fixture).
-    for seed in range(SEED, SEED + seed_tries):
-        model = random_whisper(SMALL_DIMS, seed)
-        watch = TieWatch()
-        transcripts = run_transcripts(model, audio_dir, names, watch)
-        watch.close()
-        print(f"seed {seed}: closest greedy decision {watch.min_gap:.2e}", flush=True)
-        if watch.min_gap >= TIE_GAP:
+    tok = get_tokenizer(True, num_languages=99, language="ar", task="transcribe")
+    cases = case_list(spec)
+    for seed in range(first_seed, first_seed + seed_tries):
+        model = shape_whisper(random_whisper(SMALL_DIMS, seed), tok)
+        rec = Recorder()
+        results, margin, why = [], float("inf"), None
+        for i, case in enumerate(cases):
+            r, _, m = run_case(model, audio_dir, case, rec)
+            results.append(r)
+            margin = min(margin, m)
+            if i == N_DEFAULT_CASES - 1:
+                why = acceptable(results)
+            if why or rec.min_gap < TIE_GAP or margin < 1.0:
+                break
+        rec.close()
+        print(f"seed {seed}: {len(results)} of {len(cases)} cases, closest greedy decision "
+              f"{rec.min_gap:.2e}, threshold margin {margin:.2f}, {why or 'fixtures as required'}",
+              flush=True)
+        if len(results) == len(cases) and why is None and rec.min_gap >= TIE_GAP and margin >= 1.0:
             break
+    else:
+        raise SystemExit(f"no seed in {seed_tries} tries gives tie-free fixtures; try more")
 
     export(model, out / "model")
     quantize_int8(out / "model", out / "model-int8")
     MultiHeadAttention.use_sdpa = False
     ref_dir = out / "reference"
     ref_dir.mkdir(parents=True)
-    index = {"seed": seed, "min_decision_gap": watch.min_gap, "audio": {}, "arrays": {},
-             "transcripts": transcripts}
+    index = {"seed": seed, "min_decision_gap": rec.min_gap, "tie_gap": TIE_GAP,
+             "thresholds": THRESHOLDS, "audio": {}, "arrays": {}, "transcripts": results}
 
     for name, meta in sorted(spec.items()):
-        samples, rate = read_wav(audio_dir / name)
-        index["audio"][name] = {**meta, "samples": int(samples.shape[0])}
-        if rate != 16000 or name.startswith("sine"):
+        index["audio"][name] = {**meta, "samples": wav_frames(audio_dir / name)}
+        if name.startswith("sine"):
             continue
+        samples = reference_audio(audio_dir / name)
         stem = name.removesuffix(".wav")
         if not name.startswith("long"):  # the 70 s mel alone would be 2 MB
             mel = log_mel_spectrogram(torch.from_numpy(samples))
@@ -340,14 +484,15 @@ def fixtures(out: Path, seed_tries: int = 1) -> None:
             if name.startswith("speech"):
                 for task in ("transcribe", "translate"):
                     for ts in (True, False):
-                        tok = get_tokenizer(True, num_languages=model.num_languages, language="ar", task=task)
-                        seq = list(tok.sot_sequence) + ([] if ts else [tok.no_timestamps])
+                        tk = get_tokenizer(True, num_languages=model.num_languages, language="ar", task=task)
+                        seq = list(tk.sot_sequence) + ([] if ts else [tk.no_timestamps])
                         with torch.no_grad():
                             logits = model.decoder(torch.tensor([seq]), feats)[0, -1]
                         key = f"{stem}.logits.{task}.{'ts' if ts else 'nots'}"
                         index["arrays"][key] = save_f32(ref_dir / f"{key}.f32", logits.numpy())
     (ref_dir / "index.json").write_text(json.dumps(index, ensure_ascii=False, indent=1) + "\n")
     tokenizer_cases(ref_dir)
+    zlib_cases(ref_dir)
 
 
 TOKENIZER_TEXTS = [
@@ -368,6 +513,26 @@ def tokenizer_cases(out: Path) -> None:
     (out / "tokenizer.json").write_text(json.dumps(cases, ensure_ascii=False, indent=1) + "\n")
 
 
+def zlib_cases(out: Path) -> None:
+    """Reference lengths of `zlib.compress` (what whisper's compression_ratio divides by), for
+    the port in crates/whisper/src/zlib_len.rs: every window text of the reference, and texts
+    that reach the other block kinds (stored, static, several blocks, long matches)."""
+    import random
+    import zlib
+
+    index = json.loads((out / "index.json").read_text())
+    texts = sorted({s["text"] for c in index["transcripts"] for s in c["segments"]})
+    rng = random.Random(7)
+    texts += ["a", "ab", "abc", "us" * 150, " isle" + "us" * 120, "x" * 1000, "صوت " * 300,
+              "".join(rng.choice("abcdefgh ") for _ in range(40000)),
+              "".join(chr(rng.randrange(32, 127)) for _ in range(30000)),
+              "".join(chr(rng.randrange(0x600, 0x6ff)) for _ in range(9000)),
+              " ".join(rng.choice(["مرحبا", "صوت", "القاهرة", "hello", "world"]) for _ in range(3000))]
+    cases = [{"text": t, "compressed": len(zlib.compress(t.encode("utf-8")))} for t in texts]
+    (out / "zlib.json").write_text(json.dumps({"zlib": zlib.ZLIB_RUNTIME_VERSION, "cases": cases},
+                                              ensure_ascii=False) + "\n")
+
+
 def bench(out: Path) -> None:
     model = random_whisper(TINY_DIMS, SEED)
     export(model, out / "whisper-tiny-random")
@@ -379,17 +544,19 @@ def main() -> None:
     ap.add_argument("--bench", action="store_true", help="write the real-size random model instead")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--tokenizer-only", action="store_true", help="rewrite reference/tokenizer.json")
+    ap.add_argument("--zlib-only", action="store_true", help="rewrite reference/zlib.json")
     ap.add_argument("--seed-tries", type=int, default=1, help="look for a seed without near ties")
-    ap.add_argument("--annotate-ties", action="store_true", help="add near_ties to the reference")
+    ap.add_argument("--seed", type=int, default=SEED, help="first seed to try")
     a = ap.parse_args()
-    if a.annotate_ties:
-        annotate_ties(a.out or ROOT / "tests" / "fixtures" / "whisper")
-    elif a.tokenizer_only:
+    if a.tokenizer_only:
         tokenizer_cases((a.out or ROOT / "tests" / "fixtures" / "whisper") / "reference")
+    elif a.zlib_only:
+        zlib_cases((a.out or ROOT / "tests" / "fixtures" / "whisper") / "reference")
     elif a.bench:
         bench(a.out or ROOT / "models" / "bench")
     else:
-        fixtures(a.out or ROOT / "tests" / "fixtures" / "whisper", a.seed_tries)
+        torch.set_num_threads(1)  # one thread: the reference's float sums are reproducible
+        fixtures(a.out or ROOT / "tests" / "fixtures" / "whisper", a.seed_tries, a.seed)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ pub mod parity;
 pub mod text;
 pub mod tokenizer;
 pub mod transcribe;
+pub mod zlib_len;
 
 pub use config::ModelConfig;
 pub use consts::{
@@ -25,4 +26,4 @@ pub use engine::Engine;
 pub use error::WhisperError;
 pub use model::{ModelFiles, TractWhisper};
 pub use tokenizer::Tokenizer;
-pub use transcribe::{transcribe, Segment, TranscribeOptions, Transcript};
+pub use transcribe::{transcribe, Attempt, Segment, TranscribeOptions, Transcript, Window};

@@ -2,20 +2,21 @@
 
 use std::io::Write;
 
-/// `whisper/utils.py::compression_ratio`: UTF-8 length over zlib-compressed length.
-/// zlib level 6 via flate2's pure-Rust backend (builds for wasm); its stream can differ from
-/// C zlib by a few bytes, so the ratio matches the reference to about 1 %.
+/// `whisper/utils.py::compression_ratio`: UTF-8 length over `len(zlib.compress(text))`, the
+/// compressed length counted exactly as C zlib 1.2.13 produces it ([`crate::zlib_len`]). Text
+/// over 32 KiB (never a Whisper window's) uses flate2, which can differ by a few bytes.
 pub fn compression_ratio(text: &str) -> f64 {
     let bytes = text.as_bytes();
     if bytes.is_empty() {
         return 0.0;
     }
-    let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
-    if enc.write_all(bytes).is_err() {
-        return 0.0;
-    }
-    match enc.finish() {
-        Ok(z) if !z.is_empty() => bytes.len() as f64 / z.len() as f64,
+    let compressed = crate::zlib_len::compressed_len(bytes).or_else(|| {
+        let mut enc = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::new(6));
+        enc.write_all(bytes).ok()?;
+        enc.finish().ok().map(|z| z.len())
+    });
+    match compressed {
+        Some(z) if z > 0 => bytes.len() as f64 / z as f64,
         _ => 0.0,
     }
 }

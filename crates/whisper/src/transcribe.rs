@@ -68,6 +68,28 @@ pub struct Transcript {
     pub language: String,
     /// Seconds of audio (before padding).
     pub duration: f64,
+    /// How each 30 s window was decided: the attempts of the temperature fallback and the
+    /// no-speech skip (compared with the reference's own decisions; logged, never served).
+    pub windows: Vec<Window>,
+}
+
+/// One decoding attempt of a window: the statistics the fallback thresholds look at.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attempt {
+    pub temperature: f32,
+    pub compression_ratio: f64,
+    pub avg_logprob: f64,
+    pub no_speech_prob: f64,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Window {
+    /// Start of the window in mel frames.
+    pub seek: usize,
+    /// In order; all but the last needed a fallback.
+    pub attempts: Vec<Attempt>,
+    /// Skipped as no speech (no segment came from it).
+    pub skipped: bool,
 }
 
 /// Transcribes 16 kHz mono samples.
@@ -85,6 +107,7 @@ pub fn transcribe<E: Engine + ?Sized>(
     let mut all_tokens: Vec<u32> = opts.initial_prompt.clone();
     let mut all_segments: Vec<Segment> = Vec::new();
     let mut prompt_reset_since = 0usize;
+    let mut windows: Vec<Window> = Vec::new();
     let tb = tok.timestamp_begin;
 
     while seek < content_frames {
@@ -93,7 +116,8 @@ pub fn transcribe<E: Engine + ?Sized>(
         let segment_duration = (segment_size * HOP_LENGTH) as f64 / f64::from(SAMPLE_RATE);
         engine.encode(&mel.window(seek, segment_size, N_FRAMES))?;
         let prompt = &all_tokens[prompt_reset_since..];
-        let result = decode_with_fallback(engine, cfg, tok, opts, prompt, &mut rng)?;
+        let mut attempts = Vec::new();
+        let result = decode_with_fallback(engine, cfg, tok, opts, prompt, &mut rng, &mut attempts)?;
         let tokens = &result.tokens;
 
         if let Some(nst) = opts.no_speech_threshold {
@@ -105,10 +129,20 @@ pub fn transcribe<E: Engine + ?Sized>(
                 should_skip = false;
             }
             if should_skip {
+                windows.push(Window {
+                    seek,
+                    attempts,
+                    skipped: true,
+                });
                 seek += segment_size;
                 continue;
             }
         }
+        windows.push(Window {
+            seek,
+            attempts,
+            skipped: false,
+        });
 
         let previous_seek = seek;
         let mut current: Vec<Segment> = Vec::new();
@@ -189,6 +223,7 @@ pub fn transcribe<E: Engine + ?Sized>(
         segments: all_segments,
         language: opts.decode.language.clone(),
         duration: samples.len() as f64 / f64::from(SAMPLE_RATE),
+        windows,
     })
 }
 
@@ -201,6 +236,7 @@ fn decode_with_fallback<E: Engine + ?Sized>(
     opts: &TranscribeOptions,
     prompt: &[u32],
     rng: &mut Rng,
+    attempts: &mut Vec<Attempt>,
 ) -> Result<DecodingResult, WhisperError> {
     let task = prepare(cfg, &opts.decode, prompt)?;
     let temps: &[f32] = if opts.temperatures.is_empty() {
@@ -211,6 +247,12 @@ fn decode_with_fallback<E: Engine + ?Sized>(
     let mut result = None;
     for &t in temps {
         let r = decode_window(engine, tok, &task, t, rng)?;
+        attempts.push(Attempt {
+            temperature: t,
+            compression_ratio: r.compression_ratio,
+            avg_logprob: r.avg_logprob,
+            no_speech_prob: r.no_speech_prob,
+        });
         let mut needs_fallback = false;
         if opts
             .compression_ratio_threshold

@@ -83,10 +83,10 @@ fn greedy() -> TranscribeOptions {
 #[test]
 fn first_token_is_a_timestamp_within_one_second() {
     let (cfg, tok) = fixture_config();
-    // The model wants text first, then a timestamp at 5 s: the rules force <|0.00|>..<|1.00|>
-    // first (the text token is masked), and cap the initial timestamp at 1.00 s.
+    // The model wants a timestamp at 5 s first: max_initial_timestamp (1.0 s) masks every
+    // timestamp after <|1.00|>, so the first token is one of <|0.00|>..<|1.00|>.
     let p = prepare(&cfg, &DecodeOptions::default(), &[]).unwrap();
-    let mut fake = Fake::new(vec![1000, TB + 250, 2000], p.sample_begin);
+    let mut fake = Fake::new(vec![TB + 250, 1000, 2000], p.sample_begin);
     fake.encode(&vec![0.0; 240_000]).unwrap();
     let r = decode_window(&mut fake, &tok, &p, 0.0, &mut Rng::new(1)).unwrap();
     assert!(

@@ -1,11 +1,12 @@
 //! Parity with openai-whisper on the committed random-weight fixtures (scripts/make_fixtures.py):
-//! encoder output and first-step logits within 1e-4, and `transcribe()` results token for token.
+//! encoder output and first-step logits within 1e-4, and every `transcribe()` case (greedy and
+//! the default fallback schedule) token for token, with its decisions (sawt_whisper::parity).
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sawt_whisper::decode::{prepare, DecodeOptions, Task};
-use sawt_whisper::{transcribe, Engine, TractWhisper, TranscribeOptions};
+use sawt_whisper::{parity, transcribe, Engine, TractWhisper};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -103,7 +104,13 @@ fn encoder_and_first_logits_match() {
                 }
                 let want = read_f32(&fixtures().join(format!("reference/{key}.f32")));
                 let (d, i) = max_diff(&logits, &want);
-                assert!(d <= 1e-4, "{key}: |Δ| {d} at token {i}");
+                // The generator keeps every greedy decision at least `tie_gap` from a tie; the
+                // parity below is only sound while our logits stay well inside that margin.
+                let tie_gap = idx["tie_gap"].as_f64().unwrap() as f32;
+                assert!(
+                    d <= tie_gap / 2.0,
+                    "{key}: |Δ| {d} at token {i}, over half the tie gap {tie_gap}"
+                );
                 eprintln!("{key} max |Δ| = {d:.2e}");
                 checked += 1;
             }
@@ -112,42 +119,32 @@ fn encoder_and_first_logits_match() {
     assert_eq!(checked, 4);
 }
 
-fn options_for(t: &Value) -> TranscribeOptions {
-    TranscribeOptions {
-        decode: DecodeOptions {
-            task: if t["task"] == "translate" {
-                Task::Translate
-            } else {
-                Task::Transcribe
-            },
-            without_timestamps: !t["timestamps"].as_bool().unwrap(),
-            ..DecodeOptions::default()
-        },
-        // The reference ran at temperature 0 only (sampling cannot be reproduced).
-        temperatures: vec![0.0],
-        ..TranscribeOptions::default()
-    }
-}
-
 #[test]
 fn transcripts_match_reference() {
     let (mut model, tok) = TractWhisper::load(&load_dir(&fixtures().join("model"))).unwrap();
     let idx = index();
     let cases = idx["transcripts"].as_array().unwrap();
-    assert!(cases.len() >= 28);
+    assert_fixture_covers_the_decisions(cases);
     let cfg = model.config.clone();
     let mut failures = Vec::new();
-    for t in cases {
-        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            check_case(&mut model, &cfg, &tok, t)
-        }));
-        if let Err(e) = r {
-            let msg = e
-                .downcast_ref::<String>()
-                .cloned()
-                .or_else(|| e.downcast_ref::<&str>().map(|s| s.to_string()))
-                .unwrap_or_default();
-            failures.push(msg);
+    for case in cases {
+        let label = parity::case_label(case);
+        let name = case["audio"].as_str().unwrap();
+        let got = match transcribe(
+            &mut model,
+            &cfg,
+            &tok,
+            &samples(name),
+            &parity::options_for(case),
+        ) {
+            Ok(t) => parity::transcript_json(&t),
+            Err(e) => {
+                failures.push(format!("{label}: {e}"));
+                continue;
+            }
+        };
+        if let Err(e) = parity::compare_case(&label, &got, case, &idx) {
+            failures.push(e);
         }
     }
     assert!(
@@ -159,60 +156,26 @@ fn transcripts_match_reference() {
     );
 }
 
-fn check_case(
-    model: &mut TractWhisper,
-    cfg: &sawt_whisper::ModelConfig,
-    tok: &sawt_whisper::Tokenizer,
-    t: &Value,
-) {
-    let name = t["audio"].as_str().unwrap();
-    let label = format!("{name} {} ts={}", t["task"], t["timestamps"]);
-    let got = transcribe(model, cfg, tok, &samples(name), &options_for(t)).unwrap();
-    let got_tokens: Vec<Vec<u64>> = got
-        .segments
+/// The fixture set must keep testing what it was made for: a default request answered at
+/// temperature 0, a window where the reference falls back, a window it skips as no speech,
+/// several windows, and inputs at other rates.
+fn assert_fixture_covers_the_decisions(cases: &[Value]) {
+    let windows = |c: &Value| c["windows"].as_array().cloned().unwrap_or_default();
+    let default = |c: &&Value| c["schedule"] == "default";
+    assert!(cases.len() >= 40, "only {} reference cases", cases.len());
+    assert!(cases
         .iter()
-        .map(|s| s.tokens.iter().map(|&x| u64::from(x)).collect())
-        .collect();
-    if let Some(note) = sawt_whisper::parity::first_divergence(&label, &got_tokens, t)
-        .unwrap_or_else(|e| panic!("{e}"))
-    {
-        eprintln!("{label}: {note}");
-        return;
-    }
-    let want = t["segments"].as_array().unwrap();
-    for (k, (g, w)) in got.segments.iter().zip(want).enumerate() {
-        assert_eq!(
-            g.seek as u64,
-            w["seek"].as_u64().unwrap(),
-            "{label} seg {k} seek"
-        );
-        assert!(
-            (g.start - w["start"].as_f64().unwrap()).abs() < 1e-9,
-            "{label} seg {k} start"
-        );
-        assert!(
-            (g.end - w["end"].as_f64().unwrap()).abs() < 1e-9,
-            "{label} seg {k} end"
-        );
-        assert_eq!(g.text, w["text"].as_str().unwrap(), "{label} seg {k} text");
-        let lp = w["avg_logprob"].as_f64().unwrap();
-        assert!(
-            (g.avg_logprob - lp).abs() < 1e-3,
-            "{label} seg {k} avg_logprob {} vs {lp}",
-            g.avg_logprob
-        );
-        let ns = w["no_speech_prob"].as_f64().unwrap();
-        assert!(
-            (g.no_speech_prob - ns).abs() <= 1e-6 + ns * 1e-3,
-            "{label} seg {k} no_speech {} vs {ns}",
-            g.no_speech_prob
-        );
-        let cr = w["compression_ratio"].as_f64().unwrap();
-        assert!(
-            (g.compression_ratio - cr).abs() <= cr * 0.05,
-            "{label} seg {k} compression {} vs {cr}",
-            g.compression_ratio
-        );
-    }
-    assert_eq!(got.text, t["text"].as_str().unwrap(), "{label}: text");
+        .filter(default)
+        .any(|c| c["deterministic"] == true));
+    assert!(cases
+        .iter()
+        .filter(default)
+        .any(|c| windows(c)[0]["attempts"].as_array().map_or(0, Vec::len) > 1));
+    assert!(cases
+        .iter()
+        .any(|c| windows(c).iter().any(|w| w["skipped"] == true)));
+    assert!(cases.iter().any(|c| windows(c).len() >= 3));
+    assert!(cases
+        .iter()
+        .any(|c| !c["audio"].as_str().unwrap_or("").contains("_16k_")));
 }
