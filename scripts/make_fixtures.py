@@ -407,6 +407,8 @@ def run_case(model: Whisper, audio_dir: Path, case: tuple, rec: Recorder) -> tup
     }
     if case in GOLDEN:
         out.update(formats(res))
+        # OpenAI's API serves the text stripped (openai-whisper's starts with a space).
+        out["api_text"] = res["text"].strip()
     return out, list(rec.ties), threshold_margin(windows)
 
 

@@ -5,6 +5,7 @@ the wasm answers equal the native core's; these prove the SDK's own requests and
 and that every response format carries the same transcript.
 """
 
+import json
 import re
 import subprocess
 
@@ -125,6 +126,42 @@ def test_every_format_carries_the_same_transcript(client, pushed):
             (stamp(s.start, sep), stamp(s.end, sep), s.text.strip()) for s in verbose.segments
         ]
         assert cues(body, sep) == expected, fmt
+
+
+def golden_cases():
+    """The reference cases saved with SRT/VTT by scripts/make_fixtures.py (openai-whisper's own
+    transcribe() output), each with the request options that reproduce it."""
+    index = json.loads((FIXTURES / "reference" / "index.json").read_text())
+    cases = [c for c in index["transcripts"] if "srt" in c]
+    assert {c["schedule"] for c in cases if c["deterministic"]} == {"default", "greedy"}
+    return cases
+
+
+@pytest.mark.parametrize("case", golden_cases(), ids=lambda c: f"{c['audio']}-{c['schedule']}")
+def test_golden_transcript_equals_openai_whisper(client, pushed, case):
+    # No temperature for the default schedule (the fallback), temperature=0 for greedy.
+    extra = {"temperature": 0} if case["schedule"] == "greedy" else {}
+    wav = FIXTURES / "audio" / case["audio"]
+
+    def ask(fmt):
+        return client.audio.transcriptions.create(
+            model="whisper-1", file=wav.open("rb"), response_format=fmt, **extra
+        )
+
+    assert ask("json").text == case["api_text"]
+    assert ask("text") == case["api_text"] + "\n"
+    assert ask("srt") == case["srt"]
+    assert ask("vtt") == case["vtt"]
+    verbose = ask("verbose_json")
+    assert verbose.text == case["api_text"]
+    got = [s.model_dump() for s in verbose.segments]
+    assert len(got) == len(case["segments"])
+    for i, (g, w) in enumerate(zip(got, case["segments"])):
+        for key in ("id", "seek", "start", "end", "text", "tokens", "temperature"):
+            assert g[key] == w[key], f"segment {i} {key}: {g[key]!r} != {w[key]!r}"
+        assert g["avg_logprob"] == pytest.approx(w["avg_logprob"], abs=1e-3), f"segment {i}"
+        assert g["compression_ratio"] == pytest.approx(w["compression_ratio"], rel=1e-2)
+        assert g["no_speech_prob"] == pytest.approx(w["no_speech_prob"], abs=1e-6, rel=1e-3)
 
 
 # The SDK marks audio.translations deprecated; the endpoint is still OpenAI's API, and ours.

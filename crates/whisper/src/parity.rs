@@ -278,3 +278,75 @@ pub fn case_label(case: &Value) -> String {
         case["schedule"].as_str().unwrap_or("?")
     )
 }
+
+/// The response formats of the golden end-to-end checks.
+pub const GOLDEN_FORMATS: [&str; 5] = ["json", "text", "verbose_json", "srt", "vtt"];
+
+/// The reference cases saved with SRT and VTT (the generator's GOLDEN set), checked to hold a
+/// deterministic case for both the default schedule and temperature 0.
+pub fn golden_cases(index: &Value) -> Result<Vec<Value>, String> {
+    let cases: Vec<Value> = index["transcripts"]
+        .as_array()
+        .ok_or("reference index has no transcripts")?
+        .iter()
+        .filter(|c| c.get("srt").is_some())
+        .cloned()
+        .collect();
+    for schedule in ["default", "greedy"] {
+        if !cases
+            .iter()
+            .any(|c| c["schedule"] == schedule && c["deterministic"] == true)
+        {
+            return Err(format!("no golden {schedule} case in the reference index"));
+        }
+    }
+    Ok(cases)
+}
+
+/// Checks an API answer (the body of a 200) for golden `case` in `format` against the
+/// reference: json and text carry `api_text` (Python's strip of transcribe()'s text, as
+/// OpenAI serves it), verbose_json the reference's segments, srt and vtt what whisper's own
+/// writers wrote.
+pub fn check_api_answer(case: &Value, format: &str, body: &[u8]) -> Result<(), String> {
+    let label = format!("{} {format}", case_label(case));
+    let want_text = case["api_text"]
+        .as_str()
+        .ok_or_else(|| format!("{label}: reference has no api_text"))?;
+    let text = std::str::from_utf8(body).map_err(|e| format!("{label}: not UTF-8: {e}"))?;
+    let json = || serde_json::from_str::<Value>(text).map_err(|e| format!("{label}: {e}"));
+    match format {
+        "json" => {
+            let v = json()?;
+            if v["text"] != want_text {
+                return Err(format!("{label}: text {} want {want_text:?}", v["text"]));
+            }
+        }
+        "text" => {
+            if text != format!("{want_text}\n") {
+                return Err(format!("{label}: {text:?} want {want_text:?} and a newline"));
+            }
+        }
+        "verbose_json" => {
+            let v = json()?;
+            if v["text"] != want_text {
+                return Err(format!("{label}: text {} want {want_text:?}", v["text"]));
+            }
+            compare_segments(&label, &v, case)?;
+        }
+        "srt" | "vtt" => {
+            let want = case[format].as_str().unwrap_or_default();
+            if text != want {
+                let at = text
+                    .bytes()
+                    .zip(want.bytes())
+                    .position(|(a, b)| a != b)
+                    .unwrap_or(text.len().min(want.len()));
+                return Err(format!(
+                    "{label}: differs from openai-whisper's writer at byte {at}:\n{text}\nwant\n{want}"
+                ));
+            }
+        }
+        other => return Err(format!("{label}: no golden check for format {other}")),
+    }
+    Ok(())
+}

@@ -385,6 +385,34 @@ async fn every_response_format_matches_the_native_core() {
     assert!(app.outbound_attempts().is_empty());
 }
 
+/// Golden end to end through the wasm component: the reference's own transcript (openai-whisper,
+/// saved in the fixture index) for a request without `temperature` and with `temperature=0`,
+/// in every response format (sawt_whisper::parity::check_api_answer).
+#[tokio::test(flavor = "multi_thread")]
+async fn golden_transcripts_equal_openai_whisper() {
+    let index: Value =
+        serde_json::from_slice(&std::fs::read(fixtures().join("reference/index.json")).unwrap())
+            .unwrap();
+    let cases = sawt_whisper::parity::golden_cases(&index).unwrap_or_else(|e| panic!("{e}"));
+    let app = app_with_model(&[]);
+    for case in &cases {
+        let label = sawt_whisper::parity::case_label(case);
+        let wav = audio(case["audio"].as_str().unwrap());
+        for format in sawt_whisper::parity::GOLDEN_FORMATS {
+            let mut fields = vec![("response_format", format)];
+            if case["schedule"] == "greedy" {
+                fields.push(("temperature", "0"));
+            }
+            let r = send(&app, TRANSCRIPTIONS, &sent(audio_form(&wav, &fields))).await;
+            assert_eq!(r.status, 200, "{label} {format}: {}", r.text());
+            sawt_whisper::parity::check_api_answer(case, format, &r.body)
+                .unwrap_or_else(|e| panic!("{e}"));
+        }
+        eprintln!("{label}: every format equals openai-whisper's in wasm");
+    }
+    app.assert_clean();
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn translation_and_resampled_stereo_match_the_native_core() {
     let app = app_with_model(&[]);
@@ -489,9 +517,9 @@ async fn oversized_requests_are_413() {
         .unwrap()
         .contains("200000 byte limit"));
 
-    // Under the byte limit but longer than max_audio_length: 8 kHz u8 keeps 12 s small.
+    // Under the byte limit but longer than max_audio_length: 8 kHz keeps 12 s small.
     let mut samples = Vec::new();
-    let clip = sawt_audio::decode_wav(&audio("speech_8k_u8_mono.wav"), None).unwrap();
+    let clip = sawt_audio::decode_wav(&audio("speech_8k_s16_mono.wav"), None).unwrap();
     while samples.len() < 12 * 8000 {
         samples.extend_from_slice(&clip.samples);
     }
