@@ -8,8 +8,8 @@ use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
-use sawt_whisper::decode::{prepare, DecodeOptions, Task};
-use sawt_whisper::{transcribe, Engine, TractWhisper, TranscribeOptions};
+use sawt_whisper::decode::{prepare, DecodeOptions};
+use sawt_whisper::{parity, transcribe, Engine, TractWhisper};
 use serde_json::{json, Value};
 
 fn load_dir(dir: &Path) -> Result<HashMap<String, Vec<u8>>, String> {
@@ -37,33 +37,16 @@ fn parity(fixtures: &Path, model_dir: &str) -> Result<(), String> {
     )
     .map_err(|e| e.to_string())?;
     let cases = index["transcripts"].as_array().cloned().unwrap_or_default();
-    for t in cases {
-        let name = t["audio"].as_str().unwrap_or_default();
-        let opts = TranscribeOptions {
-            decode: DecodeOptions {
-                task: if t["task"] == "translate" {
-                    Task::Translate
-                } else {
-                    Task::Transcribe
-                },
-                without_timestamps: t["timestamps"] == false,
-                ..DecodeOptions::default()
-            },
-            temperatures: vec![0.0],
-            ..TranscribeOptions::default()
-        };
+    for case in cases {
+        let name = case["audio"].as_str().unwrap_or_default();
         let x = samples(&fixtures.join("audio").join(name))?;
-        let r = transcribe(&mut model, &cfg, &tok, &x, &opts).map_err(|e| e.to_string())?;
-        let segs: Vec<Value> = r
-            .segments
-            .iter()
-            .map(|s| json!({"tokens": s.tokens, "text": s.text, "start": s.start, "end": s.end}))
-            .collect();
-        println!(
-            "{}",
-            json!({"audio": name, "task": t["task"], "timestamps": t["timestamps"],
-                   "text": r.text, "segments": segs})
-        );
+        let r = transcribe(&mut model, &cfg, &tok, &x, &parity::options_for(&case))
+            .map_err(|e| e.to_string())?;
+        let mut line = parity::transcript_json(&r);
+        for key in ["audio", "task", "timestamps", "schedule"] {
+            line[key] = case[key].clone();
+        }
+        println!("{line}");
     }
     Ok(())
 }
