@@ -18,7 +18,10 @@ fn handler_answers_the_reference_transcript() {
     let cases = parity::golden_cases(&index).unwrap_or_else(|e| panic!("{e}"));
     let kv = store();
     for case in &cases {
-        assert_eq!(case["task"], "transcribe", "golden cases are transcriptions");
+        assert_eq!(
+            case["task"], "transcribe",
+            "golden cases are transcriptions"
+        );
         let wav = audio(case["audio"].as_str().unwrap());
         for format in parity::GOLDEN_FORMATS {
             let mut fields = vec![

@@ -623,7 +623,11 @@ fn never_panics_on_broken_input() {
         // first boundary is cut; without only the final line break the form is complete and
         // the audio valid, so the answer is that this store has no model (503).
         let status = o.response.status;
-        let expected: &[u16] = if cut == body.len() - 1 { &[503] } else { &[400, 415] };
+        let expected: &[u16] = if cut == body.len() - 1 {
+            &[503]
+        } else {
+            &[400, 415]
+        };
         assert!(
             expected.contains(&status),
             "prefix of {cut} bytes: {status} {}",

@@ -323,7 +323,9 @@ pub fn check_api_answer(case: &Value, format: &str, body: &[u8]) -> Result<(), S
         }
         "text" => {
             if text != format!("{want_text}\n") {
-                return Err(format!("{label}: {text:?} want {want_text:?} and a newline"));
+                return Err(format!(
+                    "{label}: {text:?} want {want_text:?} and a newline"
+                ));
             }
         }
         "verbose_json" => {
