@@ -3,6 +3,9 @@
 //! Nothing is exempted: the generator refuses seeds with a greedy decision closer than its tie
 //! gap or a statistic near a threshold, so any difference here is a bug.
 
+use std::collections::HashMap;
+use std::path::Path;
+
 use serde_json::{json, Value};
 
 use crate::decode::{DecodeOptions, Task};
@@ -47,6 +50,24 @@ pub fn tolerance_for(audio: &str) -> Tolerance {
             no_speech_rel: 0.1,
         }
     }
+}
+
+/// Every file of a model folder by name, as the loaders take it.
+pub fn read_model_dir(dir: &Path) -> Result<HashMap<String, Vec<u8>>, String> {
+    let mut files = HashMap::new();
+    for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
+        let e = e.map_err(|e| e.to_string())?;
+        let bytes = std::fs::read(e.path()).map_err(|e| e.to_string())?;
+        files.insert(e.file_name().to_string_lossy().into_owned(), bytes);
+    }
+    Ok(files)
+}
+
+/// A WAV fixture as the service feeds it to the model: decoded, downmixed, at 16 kHz.
+pub fn read_samples(path: &Path) -> Result<Vec<f32>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let a = sawt_audio::decode_wav(&bytes, None).map_err(|e| e.to_string())?;
+    sawt_audio::resample(&a.samples, a.sample_rate, 16_000).map_err(|e| e.to_string())
 }
 
 /// Options that reproduce a reference case: its task and timestamps, and either temperature 0

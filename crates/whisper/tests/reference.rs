@@ -2,7 +2,6 @@
 //! encoder output and first-step logits within 1e-4, and every `transcribe()` case (greedy and
 //! the default fallback schedule) token for token, with its decisions (sawt_whisper::parity).
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use sawt_whisper::decode::{prepare, DecodeOptions, Task};
@@ -11,19 +10,6 @@ use serde_json::Value;
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/whisper")
-}
-
-fn load_dir(dir: &Path) -> HashMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
 }
 
 fn read_f32(path: &Path) -> Vec<f32> {
@@ -40,9 +26,7 @@ fn index() -> Value {
 }
 
 fn samples(name: &str) -> Vec<f32> {
-    let bytes = std::fs::read(fixtures().join("audio").join(name)).unwrap();
-    let a = sawt_audio::decode_wav(&bytes, None).unwrap();
-    sawt_audio::resample(&a.samples, a.sample_rate, 16_000).unwrap()
+    parity::read_samples(&fixtures().join("audio").join(name)).unwrap()
 }
 
 /// Max |a - b| with the index where it occurs.
@@ -70,7 +54,8 @@ fn first_window(samples: &[f32]) -> Vec<f32> {
 
 #[test]
 fn encoder_and_first_logits_match() {
-    let (mut model, _tok) = TractWhisper::load(&load_dir(&fixtures().join("model"))).unwrap();
+    let (mut model, _tok) =
+        TractWhisper::load(&parity::read_model_dir(&fixtures().join("model")).unwrap()).unwrap();
     let idx = index();
     let arrays = idx["arrays"].as_object().unwrap();
     let mut checked = 0;
@@ -121,7 +106,8 @@ fn encoder_and_first_logits_match() {
 
 #[test]
 fn transcripts_match_reference() {
-    let (mut model, tok) = TractWhisper::load(&load_dir(&fixtures().join("model"))).unwrap();
+    let (mut model, tok) =
+        TractWhisper::load(&parity::read_model_dir(&fixtures().join("model")).unwrap()).unwrap();
     let idx = index();
     let cases = idx["transcripts"].as_array().unwrap();
     assert_fixture_covers_the_decisions(cases);

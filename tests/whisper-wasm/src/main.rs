@@ -4,7 +4,6 @@
 //!   whisper-probe parity <fixtures-dir> [model-subdir]   one JSON line per reference case
 //!   whisper-probe bench <model-dir> <wav> [tokens]        load / encoder / per-token timings
 
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
@@ -12,25 +11,9 @@ use sawt_whisper::decode::{prepare, DecodeOptions};
 use sawt_whisper::{parity, transcribe, Engine, TractWhisper};
 use serde_json::{json, Value};
 
-fn load_dir(dir: &Path) -> Result<HashMap<String, Vec<u8>>, String> {
-    let mut files = HashMap::new();
-    for e in std::fs::read_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))? {
-        let e = e.map_err(|e| e.to_string())?;
-        let bytes = std::fs::read(e.path()).map_err(|e| e.to_string())?;
-        files.insert(e.file_name().to_string_lossy().into_owned(), bytes);
-    }
-    Ok(files)
-}
-
-fn samples(path: &Path) -> Result<Vec<f32>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let a = sawt_audio::decode_wav(&bytes, None).map_err(|e| e.to_string())?;
-    sawt_audio::resample(&a.samples, a.sample_rate, 16_000).map_err(|e| e.to_string())
-}
-
 fn parity(fixtures: &Path, model_dir: &str) -> Result<(), String> {
-    let (mut model, tok) =
-        TractWhisper::load(&load_dir(&fixtures.join(model_dir))?).map_err(|e| e.to_string())?;
+    let (mut model, tok) = TractWhisper::load(&parity::read_model_dir(&fixtures.join(model_dir))?)
+        .map_err(|e| e.to_string())?;
     let cfg = model.config.clone();
     let index: Value = serde_json::from_slice(
         &std::fs::read(fixtures.join("reference/index.json")).map_err(|e| e.to_string())?,
@@ -39,7 +22,7 @@ fn parity(fixtures: &Path, model_dir: &str) -> Result<(), String> {
     let cases = index["transcripts"].as_array().cloned().unwrap_or_default();
     for case in cases {
         let name = case["audio"].as_str().unwrap_or_default();
-        let x = samples(&fixtures.join("audio").join(name))?;
+        let x = parity::read_samples(&fixtures.join("audio").join(name))?;
         let r = transcribe(&mut model, &cfg, &tok, &x, &parity::options_for(&case))
             .map_err(|e| e.to_string())?;
         let mut line = parity::transcript_json(&r);
@@ -66,14 +49,14 @@ fn ms(t: Instant) -> f64 {
 
 fn bench(model_dir: &Path, wav: &Path, n_tokens: usize) -> Result<(), String> {
     let t = Instant::now();
-    let files = load_dir(model_dir)?;
+    let files = parity::read_model_dir(model_dir)?;
     let read_ms = ms(t);
     let t = Instant::now();
     // As the transcribe handler loads: each file freed once parsed.
     let files: std::collections::BTreeMap<_, _> = files.into_iter().collect();
     let (mut model, _tok) = TractWhisper::load_owned(files).map_err(|e| e.to_string())?;
     let build_ms = ms(t);
-    let mut x = samples(wav)?;
+    let mut x = parity::read_samples(wav)?;
     x.resize(sawt_whisper::N_SAMPLES, 0.0);
     let t = Instant::now();
     let mel = sawt_audio::log_mel_spectrogram(&x, sawt_whisper::N_SAMPLES);

@@ -3,8 +3,7 @@
 //! int8 model gives the same tokens in wasm as natively.
 //! Needs `cargo build --target wasm32-wasip1 --release -p whisper-wasm` first (scripts/check).
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use sawt_whisper::{parity, transcribe, TractWhisper};
 use serde_json::Value;
@@ -86,30 +85,16 @@ fn wasm_transcripts_match_reference() {
     );
 }
 
-fn load_dir(dir: &Path) -> HashMap<String, Vec<u8>> {
-    std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect()
-}
-
 /// Every reference case through the native build of `model`, in the probe's JSON shape.
 fn native_all(model: &str, cases: &[Value]) -> Vec<Value> {
-    let (mut m, tok) = TractWhisper::load(&load_dir(&fixtures().join(model))).unwrap();
+    let files = parity::read_model_dir(&fixtures().join(model)).unwrap();
+    let (mut m, tok) = TractWhisper::load(&files).unwrap();
     let cfg = m.config.clone();
     cases
         .iter()
         .map(|case| {
             let name = case["audio"].as_str().unwrap();
-            let bytes = std::fs::read(fixtures().join("audio").join(name)).unwrap();
-            let a = sawt_audio::decode_wav(&bytes, None).unwrap();
-            let x = sawt_audio::resample(&a.samples, a.sample_rate, 16_000).unwrap();
+            let x = parity::read_samples(&fixtures().join("audio").join(name)).unwrap();
             let t = transcribe(&mut m, &cfg, &tok, &x, &parity::options_for(case)).unwrap();
             parity::transcript_json(&t)
         })

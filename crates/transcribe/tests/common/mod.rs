@@ -22,16 +22,8 @@ pub fn fixtures() -> PathBuf {
 pub fn model_files() -> &'static HashMap<String, Vec<u8>> {
     static FILES: OnceLock<HashMap<String, Vec<u8>>> = OnceLock::new();
     FILES.get_or_init(|| {
-        std::fs::read_dir(fixtures().join("model"))
-            .unwrap()
-            .map(|e| {
-                let e = e.unwrap();
-                (
-                    e.file_name().to_string_lossy().into_owned(),
-                    std::fs::read(e.path()).unwrap(),
-                )
-            })
-            .collect()
+        sawt_whisper::parity::read_model_dir(&fixtures().join("model"))
+            .unwrap_or_else(|e| panic!("{e}"))
     })
 }
 
