@@ -3,6 +3,8 @@
 
 mod mel;
 mod resample;
+pub mod sinc_resample;
+pub mod spectrogram;
 mod wav;
 
 pub use mel::{log_mel_spectrogram, Mel, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE};
