@@ -177,7 +177,7 @@ def export_model(model, config_path, vocab_path, out_dir, speakers_path=None):
     state = model.state_dict()
     tensors = {k: v.contiguous().float() for k, v in state.items() if k.startswith(GPT_PREFIXES)}
     # GPT-2's own attention-mask buffers (`attn.bias`, `attn.masked_bias`) are not weights.
-    tensors = {k: v for k, v in tensors.items() if not k.endswith(("attn.bias", "attn.masked_bias"))}
+    tensors = {k: v for k, v in tensors.items() if not k.endswith((".attn.bias", ".attn.masked_bias"))}
     tensors["mel_stats"] = model.mel_stats.contiguous().float()
     save_file(tensors, os.path.join(out_dir, "gpt.safetensors"))
 

@@ -17,8 +17,10 @@ GPT latents and the waveform it returns.
 
 Random weights give flat logits; two hand-set weights make the greedy run a fair test:
 the mel head is scaled x8 (top-1/top-2 gaps well above float noise, checked: every step's
-gap >= TIE_GAP) and the stop code's bias is set so that some cases stop on the stop code
-and one runs to the config's code limit.
+gap >= TIE_GAP), the GPT blocks x8 (so text and voice reach the codes), code 1 and the start
+code get biases that win unless coqui's prefix penalty applies, and the stop code's logit
+grows with the position, its bias set so that some cases stop on the stop code and one runs
+to the config's code limit.
 """
 
 import argparse
@@ -71,7 +73,8 @@ def small_config(vocab_path, max_audio_tokens):
     args.gpt_use_perceiver_resampler = True
     args.gpt_max_audio_tokens = max_audio_tokens
     args.decoder_input_dim = 64
-    args.tokenizer_file = vocab_path
+    # Stored beside the config in the model folder (the fixture trains it in a temporary one).
+    args.tokenizer_file = "vocab.json"
     # The public XTTS v2 config's inference and cloning settings.
     config.temperature = 0.75
     config.length_penalty = 1.0
@@ -143,6 +146,10 @@ def build_model(config, vocab_path, small):
             pos = model.gpt.mel_pos_embedding.emb.weight
             pos[:, 0] = torch.arange(pos.shape[0], dtype=pos.dtype) * 0.1
             model.gpt.mel_head.weight[config.model_args.gpt_stop_audio_token, 0] = 10.0
+            # coqui's fake prefix ids (ones) and the start code are penalised from the first
+            # step: high biases make both win whenever that penalty is missing.
+            model.gpt.mel_head.bias[1] = 40.0
+            model.gpt.mel_head.bias[config.model_args.gpt_start_audio_token] = 40.0
     model.gpt.init_gpt_for_inference(kv_cache=True, use_deepspeed=False)
     model.eval()
     return model

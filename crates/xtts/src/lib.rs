@@ -1,0 +1,17 @@
+//! XTTS v2 speech synthesis, runtime-neutral: coqui-tts 0.27.2's inference path (voice
+//! cloning, the GPT code loop, HiFi-GAN) over the model layout of scripts/xtts_export.py.
+
+pub mod cloning;
+pub mod config;
+mod error;
+pub mod generate;
+pub mod gpt;
+pub mod model;
+pub mod onnx;
+pub mod vocoder;
+pub mod weights;
+
+pub use cloning::Voice;
+pub use config::XttsConfig;
+pub use error::XttsError;
+pub use model::{ModelFiles, Xtts};

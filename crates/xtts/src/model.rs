@@ -1,0 +1,142 @@
+//! A loaded XTTS v2 model: the files of scripts/xtts_export.py, as the store returns them.
+
+use std::collections::BTreeMap;
+
+use crate::cloning::{Cloner, CloningSettings, Voice};
+use crate::config::XttsConfig;
+use crate::generate::{generate, CodeOptions, Codes, Decoding};
+use crate::gpt::GptWeights;
+use crate::onnx::{build, Plan};
+use crate::vocoder::Vocoder;
+use crate::weights::Weights;
+use crate::XttsError;
+
+/// The mel bins of the cloning mel (`wav_to_mel_cloning`'s `n_mels`) and of `mel_stats`.
+const CLONING_MELS: usize = 80;
+
+/// The files of one model, by name.
+pub trait ModelFiles {
+    fn take(&mut self, name: &str) -> Option<Vec<u8>>;
+}
+
+impl ModelFiles for BTreeMap<String, Vec<u8>> {
+    fn take(&mut self, name: &str) -> Option<Vec<u8>> {
+        self.remove(name)
+    }
+}
+
+pub struct Xtts {
+    pub config: XttsConfig,
+    pub gpt: GptWeights,
+    mel_stats: Vec<f32>,
+    conditioning: Plan,
+    speaker_encoder: Plan,
+    hifigan: Plan,
+}
+
+impl Xtts {
+    /// Builds the model, taking each file from `files` (the GPT's weights stay the bytes given;
+    /// each graph's bytes are freed once it is built).
+    pub fn load(files: &mut dyn ModelFiles) -> Result<Self, XttsError> {
+        let mut take = |n: &str| {
+            files
+                .take(n)
+                .ok_or_else(|| XttsError::MissingFile(n.into()))
+        };
+        let config = XttsConfig::from_json(&take("config.json")?)?;
+        let weights = Weights::from_bytes(take("gpt.safetensors")?)?;
+        let mel_stats = weights.get("mel_stats", &[CLONING_MELS])?.to_vec();
+        if mel_stats.iter().any(|v| *v == 0.0 || !v.is_finite()) {
+            return Err(XttsError::Weights(
+                "mel_stats has zero or non-finite values".into(),
+            ));
+        }
+        let gpt = GptWeights::new(weights, &config)?;
+        let conditioning = build(&take("conditioning.onnx")?, "conditioning")?;
+        let speaker_encoder = build(&take("speaker_encoder.onnx")?, "speaker encoder")?;
+        let hifigan = build(&take("hifigan.onnx")?, "hifigan")?;
+        Ok(Self {
+            config,
+            gpt,
+            mel_stats,
+            conditioning,
+            speaker_encoder,
+            hifigan,
+        })
+    }
+
+    /// A voice from mono samples in [-1, 1] at `rate`.
+    pub fn clone_voice(&self, samples: &[f32], rate: u32) -> Result<Voice, XttsError> {
+        let c = &self.config;
+        let cloner = Cloner {
+            settings: CloningSettings {
+                sample_rate: c.model_args.input_sample_rate,
+                max_ref_len: c.max_ref_len,
+                gpt_cond_len: c.gpt_cond_len,
+                gpt_cond_chunk_len: c.gpt_cond_chunk_len,
+                sound_norm_refs: c.sound_norm_refs,
+            },
+            mel_stats: &self.mel_stats,
+            conditioning: &self.conditioning,
+            speaker_encoder: &self.speaker_encoder,
+        };
+        let voice = cloner.voice(samples, rate)?;
+        if !voice.cond_latents.len().is_multiple_of(self.gpt.width())
+            || voice.speaker_embedding.len() != c.model_args.d_vector_dim
+        {
+            return Err(XttsError::Inference(
+                "the cloning graphs' outputs do not match the config's sizes".into(),
+            ));
+        }
+        Ok(voice)
+    }
+
+    /// The code options of the model's config: greedy, or sampling with `seed`.
+    pub fn code_options(&self, decoding: Decoding) -> CodeOptions {
+        CodeOptions {
+            decoding,
+            repetition_penalty: self.config.repetition_penalty,
+            max_codes: self.config.max_codes(),
+            start_code: self.config.model_args.gpt_start_audio_token,
+            stop_code: self.config.model_args.gpt_stop_audio_token,
+        }
+    }
+
+    /// The sampling settings of the model's config (`temperature`, `top_k`, `top_p`).
+    pub fn sampling(&self, seed: u64) -> Decoding {
+        Decoding::Sample {
+            temperature: self.config.temperature,
+            top_k: self.config.top_k,
+            top_p: self.config.top_p,
+            seed,
+        }
+    }
+
+    /// One sentence's codes and latents from its text tokens.
+    pub fn codes(
+        &self,
+        voice: &Voice,
+        tokens: &[u32],
+        options: &CodeOptions,
+    ) -> Result<Codes, XttsError> {
+        let mut session = self.gpt.session();
+        generate(&mut session, &voice.cond_latents, tokens, options)
+    }
+
+    pub fn vocoder(&self) -> Vocoder<'_> {
+        let a = &self.config.model_args;
+        Vocoder::new(
+            &self.hifigan,
+            self.gpt.width(),
+            a.gpt_code_stride_len,
+            a.output_hop_length,
+            a.input_sample_rate,
+            a.output_sample_rate,
+        )
+    }
+
+    /// The waveform's sample rate.
+    pub fn output_rate(&self) -> u32 {
+        self.config.model_args.output_sample_rate
+    }
+}
