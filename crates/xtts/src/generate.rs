@@ -195,3 +195,169 @@ pub fn generate(
     }
     Ok(result)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::gpt::StepOutput;
+
+    /// Scripted model: the logits of each call in turn, latents numbering the calls.
+    struct Fake {
+        script: Vec<Vec<f32>>,
+        calls: usize,
+        fed: Vec<u32>,
+    }
+
+    impl Fake {
+        fn new(script: Vec<Vec<f32>>) -> Self {
+            Self {
+                script,
+                calls: 0,
+                fed: Vec::new(),
+            }
+        }
+        fn next(&mut self) -> Result<StepOutput, XttsError> {
+            let logits = self.script[self.calls.min(self.script.len() - 1)].clone();
+            self.calls += 1;
+            Ok(StepOutput {
+                latent: vec![self.calls as f32; 2],
+                logits,
+            })
+        }
+    }
+
+    impl CodeModel for Fake {
+        fn num_codes(&self) -> usize {
+            6
+        }
+        fn prefill(&mut self, _cond: &[f32], _text: &[u32]) -> Result<StepOutput, XttsError> {
+            self.next()
+        }
+        fn step(&mut self, code: u32) -> Result<StepOutput, XttsError> {
+            self.fed.push(code);
+            self.next()
+        }
+    }
+
+    fn options(decoding: Decoding) -> CodeOptions {
+        CodeOptions {
+            decoding,
+            repetition_penalty: 2.0,
+            max_codes: 4,
+            start_code: 4,
+            stop_code: 5,
+        }
+    }
+
+    #[test]
+    fn greedy_penalises_the_fake_prefix_and_start_code_and_keeps_the_stop_code() {
+        // Code 1 (prefix ids) and 4 (start) lead at 5 but are seen from the start: 5 / 2 = 2.5
+        // after the penalty, below code 2's 2.9.
+        let mut m = Fake::new(vec![
+            vec![0.0, 5.0, 2.9, 1.0, 5.0, -1.0],
+            vec![0.0, 5.0, 2.9, 2.8, 5.0, -1.0], // 2 is now penalised: 1.45; 3 wins
+            vec![-4.0, 0.5, 0.4, 0.3, 0.2, 0.6], // stop wins
+        ]);
+        let out = generate(&mut m, &[0.0; 2], &[1, 2], &options(Decoding::Greedy)).unwrap();
+        assert_eq!(out.codes, vec![2, 3, 5]);
+        assert!(out.stopped);
+        assert_eq!(m.fed, vec![2, 3], "the stop code is not fed back");
+        // One latent per code: the prefill's and each fed code's.
+        assert_eq!(out.latents, vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
+    }
+
+    #[test]
+    fn negative_scores_of_seen_codes_are_multiplied() {
+        // Code 0 at -0.2 vs code 2 at -0.15: once 2 is seen it drops to -0.3, so 0 wins.
+        let mut m = Fake::new(vec![vec![-0.2, -9.0, -0.15, -9.0, -9.0, -9.0]; 2]);
+        let out = generate(&mut m, &[0.0; 2], &[], &options(Decoding::Greedy)).unwrap();
+        assert_eq!(&out.codes[..2], &[2, 0]);
+    }
+
+    #[test]
+    fn the_code_budget_ends_a_sentence_without_a_stop_code() {
+        let mut m = Fake::new(vec![
+            vec![9.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+            vec![0.0, 0.0, 9.0, 0.0, 0.0, 0.0],
+            vec![0.0, 0.0, 0.0, 9.0, 0.0, 0.0],
+            vec![0.0, 0.0, 0.0, 0.0, 0.0, -9.0],
+        ]);
+        let out = generate(&mut m, &[0.0; 2], &[], &options(Decoding::Greedy)).unwrap();
+        assert_eq!(out.codes.len(), 4);
+        assert!(!out.stopped);
+        assert_eq!(out.latents.len(), 4 * 2);
+        assert_eq!(
+            m.fed.len(),
+            3,
+            "the last code of the budget is not fed back"
+        );
+    }
+
+    fn draws(top_k: usize, top_p: f32, n: usize) -> [usize; 6] {
+        let mut counts = [0; 6];
+        let mut rng = Rng(7);
+        let base = [
+            0.5f32.ln(),
+            0.3f32.ln(),
+            0.2f32.ln(),
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+            f32::NEG_INFINITY,
+        ];
+        for _ in 0..n {
+            let mut s = base.to_vec();
+            counts[sample(&mut s, 1.0, top_k, top_p, &mut rng)] += 1;
+        }
+        counts
+    }
+
+    #[test]
+    fn sampling_follows_the_softmax_after_top_k_and_top_p() {
+        let n = 20_000;
+        let c = draws(0, 1.0, n);
+        for (i, p) in [0.5, 0.3, 0.2].iter().enumerate() {
+            let f = c[i] as f64 / n as f64;
+            assert!((f - p).abs() < 0.015, "code {i}: {f} vs {p}");
+        }
+        // top-k 2 renormalises over {0, 1}: 5/8, 3/8.
+        let c = draws(2, 1.0, n);
+        assert_eq!(c[2], 0);
+        assert!((c[0] as f64 / n as f64 - 0.625).abs() < 0.015);
+        // top-p 0.6: the tail 0.2 ≤ 0.4 goes, 0.3 + 0.2 > 0.4 stays.
+        let c = draws(0, 0.6, n);
+        assert_eq!(c[2], 0);
+        assert!((c[1] as f64 / n as f64 - 0.375).abs() < 0.015);
+        // top-p below the top code's mass keeps the top code alone.
+        assert_eq!(draws(0, 0.1, 100)[0], 100);
+    }
+
+    #[test]
+    fn temperature_sharpens_and_seeds_reproduce() {
+        let mut rng = Rng(1);
+        let mut hot = 0;
+        for _ in 0..2000 {
+            let mut s = vec![1.0, 0.0, -1.0, -1.0, -1.0, -1.0];
+            hot += usize::from(sample(&mut s, 0.1, 0, 1.0, &mut rng) == 0);
+        }
+        assert!(
+            hot > 1990,
+            "temperature 0.1 should almost always pick the top code: {hot}"
+        );
+        let script = vec![vec![0.1, 0.2, 0.3, 0.25, 0.0, -5.0]; 5];
+        let run = |seed| {
+            let mut m = Fake::new(script.clone());
+            let o = options(Decoding::Sample {
+                temperature: 1.0,
+                top_k: 0,
+                top_p: 1.0,
+                seed,
+            });
+            generate(&mut m, &[0.0; 2], &[], &o).unwrap().codes
+        };
+        assert_eq!(run(42), run(42));
+        assert!(
+            (0..20).any(|s| run(s) != run(42)),
+            "different seeds must give different codes"
+        );
+    }
+}

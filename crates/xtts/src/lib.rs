@@ -8,6 +8,8 @@ pub mod generate;
 pub mod gpt;
 pub mod model;
 pub mod onnx;
+#[cfg(feature = "test-support")]
+pub mod parity;
 pub mod vocoder;
 pub mod weights;
 

@@ -1,0 +1,295 @@
+//! The fixture comparison shared by the native parity test and the wasm probe (feature
+//! `test-support`): what sawt computes for each fixture voice and case, as JSON lines (floats
+//! as base64 little-endian f32, exact and compact), and the comparison with coqui-tts's own
+//! outputs in tests/fixtures/xtts/reference, reporting the first mismatch with its index.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use crate::generate::Decoding;
+use crate::vocoder::{VocoderStream, DEFAULT_CONTEXT};
+use crate::weights::Weights;
+use crate::{Voice, Xtts};
+
+/// Speaker embedding and conditioning latents (issue acceptance: ≤ 1e-4).
+pub const VOICE_TOL: f32 = 1e-4;
+/// GPT latents and waveform (≤ 1e-3).
+pub const LATENT_TOL: f32 = 1e-3;
+pub const WAV_TOL: f32 = 1e-3;
+/// Streamed against one-shot: the stream vocodes every sample with its whole receptive field,
+/// so it differs from coqui's one-shot waveform only by float rounding (measured ≤ 2.4e-7).
+pub const STREAM_TOL: f32 = 1e-5;
+/// The chunk sizes (codes) the streamed waveform is checked with; coqui streams 20 at a time.
+pub const STREAM_CHUNKS: [usize; 3] = [1, 4, 20];
+
+pub const MODEL_FILES: [&str; 5] = [
+    "config.json",
+    "gpt.safetensors",
+    "conditioning.onnx",
+    "speaker_encoder.onnx",
+    "hifigan.onnx",
+];
+
+#[derive(Deserialize)]
+pub struct VoiceMeta {
+    pub name: String,
+    pub file: String,
+}
+
+#[derive(Deserialize)]
+pub struct Case {
+    pub voice: String,
+    pub text: String,
+    pub language: String,
+    pub tokens: Vec<u32>,
+    pub codes: Vec<u32>,
+    pub stopped: bool,
+    pub samples: usize,
+}
+
+#[derive(Deserialize)]
+pub struct Meta {
+    pub voices: Vec<VoiceMeta>,
+    pub cases: Vec<Case>,
+}
+
+/// The fixture folder (tests/fixtures/xtts): its cases and coqui's tensors.
+pub struct Fixture {
+    pub meta: Meta,
+    pub reference: Weights,
+}
+
+fn read(path: &Path) -> Result<Vec<u8>, String> {
+    std::fs::read(path).map_err(|e| format!("fixture {} missing: {e}", path.display()))
+}
+
+impl Fixture {
+    pub fn load(dir: &Path) -> Result<Self, String> {
+        let meta = serde_json::from_slice(&read(&dir.join("reference/cases.json"))?)
+            .map_err(|e| format!("cases.json: {e}"))?;
+        let reference = Weights::from_bytes(read(&dir.join("reference/reference.safetensors"))?)
+            .map_err(|e| e.to_string())?;
+        Ok(Self { meta, reference })
+    }
+
+    pub fn tensor(&self, name: &str) -> Result<Vec<f32>, String> {
+        Ok(self
+            .reference
+            .get_any(name)
+            .map_err(|e| format!("reference tensor {name}: {e}"))?
+            .0
+            .to_vec())
+    }
+
+    pub fn voice(&self, name: &str) -> Result<Voice, String> {
+        Ok(Voice {
+            cond_latents: self.tensor(&format!("voice.{name}.cond_latents"))?,
+            speaker_embedding: self.tensor(&format!("voice.{name}.speaker_embedding"))?,
+        })
+    }
+}
+
+pub fn load_model(dir: &Path) -> Result<Xtts, String> {
+    let mut files = BTreeMap::new();
+    for name in MODEL_FILES {
+        files.insert(name.to_string(), read(&dir.join(name))?);
+    }
+    Xtts::load(&mut files).map_err(|e| format!("fixture model: {e}"))
+}
+
+pub fn floats(v: &[f32]) -> String {
+    let bytes: Vec<u8> = v.iter().flat_map(|f| f.to_le_bytes()).collect();
+    base64::engine::general_purpose::STANDARD.encode(bytes)
+}
+
+pub fn unfloats(v: &Value) -> Result<Vec<f32>, String> {
+    let s = v.as_str().ok_or("expected a base64 string")?;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(s)
+        .map_err(|e| e.to_string())?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// One JSON line per voice (cloned from the fixture clip) and per case (greedy from coqui's
+/// tokens and voice; one-shot and streamed waveforms).
+pub fn run_fixture(model: &Xtts, dir: &Path, fx: &Fixture) -> Result<Vec<Value>, String> {
+    let mut lines = Vec::new();
+    for v in &fx.meta.voices {
+        let audio = sawt_audio::decode_wav(&read(&dir.join(&v.file))?, None)
+            .map_err(|e| format!("{}: {e}", v.file))?;
+        let voice = model
+            .clone_voice(&audio.samples, audio.sample_rate)
+            .map_err(|e| format!("voice {}: {e}", v.name))?;
+        lines.push(
+            json!({"voice": v.name, "speaker_embedding": floats(&voice.speaker_embedding),
+                          "cond_latents": floats(&voice.cond_latents)}),
+        );
+    }
+    let options = model.code_options(Decoding::Greedy);
+    let vocoder = model.vocoder();
+    let width = model.gpt.width();
+    for (i, case) in fx.meta.cases.iter().enumerate() {
+        let voice = fx.voice(&case.voice)?;
+        let out = model
+            .codes(&voice, &case.tokens, &options)
+            .map_err(|e| format!("case {i}: {e}"))?;
+        let wav = vocoder
+            .vocode(&out.latents, &voice.speaker_embedding)
+            .map_err(|e| format!("case {i}: {e}"))?;
+        let mut streamed = serde_json::Map::new();
+        for chunk in STREAM_CHUNKS {
+            let mut stream =
+                VocoderStream::new(&vocoder, &voice.speaker_embedding, DEFAULT_CONTEXT);
+            let mut samples = Vec::new();
+            let mut pieces = 0usize;
+            for part in out.latents.chunks(chunk * width) {
+                let got = stream.push(part).map_err(|e| e.to_string())?;
+                pieces += usize::from(!got.is_empty());
+                samples.extend(got);
+            }
+            samples.extend(stream.finish().map_err(|e| e.to_string())?);
+            streamed.insert(
+                chunk.to_string(),
+                json!({"pieces": pieces, "wav": floats(&samples)}),
+            );
+        }
+        lines.push(
+            json!({"case": i, "codes": out.codes, "stopped": out.stopped,
+                          "latents": floats(&out.latents), "wav": floats(&wav),
+                          "streamed": streamed}),
+        );
+    }
+    Ok(lines)
+}
+
+/// `got` against `want` within `tol`: the first mismatch with its index, else the largest error.
+pub fn compare(what: &str, got: &[f32], want: &[f32], tol: f32) -> Result<f32, String> {
+    if got.len() != want.len() {
+        return Err(format!(
+            "{what}: length {} vs coqui's {}",
+            got.len(),
+            want.len()
+        ));
+    }
+    let mut worst = 0.0f32;
+    for (i, (g, w)) in got.iter().zip(want).enumerate() {
+        let e = (g - w).abs();
+        if e.is_nan() || e > tol {
+            return Err(format!(
+                "{what}: first mismatch at index {i}: sawt {g}, coqui {w} (|Δ| {e:.3e} > {tol:e})"
+            ));
+        }
+        worst = worst.max(e);
+    }
+    Ok(worst)
+}
+
+/// Checks every line of [`run_fixture`] against the fixture; returns a summary per line.
+pub fn check_fixture(lines: &[Value], fx: &Fixture) -> Result<Vec<String>, String> {
+    let n = fx.meta.voices.len() + fx.meta.cases.len();
+    if lines.len() != n {
+        return Err(format!(
+            "{} result lines for {n} fixture voices and cases",
+            lines.len()
+        ));
+    }
+    let mut summary = Vec::new();
+    for (v, line) in fx.meta.voices.iter().zip(lines) {
+        if line["voice"] != v.name.as_str() {
+            return Err(format!("voice order differs at {}", v.name));
+        }
+        let want = fx.voice(&v.name)?;
+        let e1 = compare(
+            &format!("voice {} speaker embedding", v.name),
+            &unfloats(&line["speaker_embedding"])?,
+            &want.speaker_embedding,
+            VOICE_TOL,
+        )?;
+        let e2 = compare(
+            &format!("voice {} conditioning latents", v.name),
+            &unfloats(&line["cond_latents"])?,
+            &want.cond_latents,
+            VOICE_TOL,
+        )?;
+        summary.push(format!(
+            "voice {}: speaker |Δ| ≤ {e1:.2e}, latents |Δ| ≤ {e2:.2e}",
+            v.name
+        ));
+    }
+    for (i, (case, line)) in fx
+        .meta
+        .cases
+        .iter()
+        .zip(&lines[fx.meta.voices.len()..])
+        .enumerate()
+    {
+        if line["case"] != i {
+            return Err(format!("case order differs at {i}"));
+        }
+        let codes: Vec<u32> =
+            serde_json::from_value(line["codes"].clone()).map_err(|e| e.to_string())?;
+        if let Some(k) =
+            (0..case.codes.len().max(codes.len())).find(|&k| case.codes.get(k) != codes.get(k))
+        {
+            return Err(format!(
+                "case {i}: first code mismatch at index {k}: sawt {:?}, coqui {:?}",
+                codes.get(k),
+                case.codes.get(k)
+            ));
+        }
+        if line["stopped"] != case.stopped {
+            return Err(format!(
+                "case {i}: stopped differs from coqui's ({})",
+                case.stopped
+            ));
+        }
+        let el = compare(
+            &format!("case {i} GPT latents"),
+            &unfloats(&line["latents"])?,
+            &fx.tensor(&format!("case{i}.gpt_latents"))?,
+            LATENT_TOL,
+        )?;
+        let want_wav = fx.tensor(&format!("case{i}.wav"))?;
+        if want_wav.len() != case.samples {
+            return Err(format!("case {i}: reference waveform length"));
+        }
+        let ew = compare(
+            &format!("case {i} waveform"),
+            &unfloats(&line["wav"])?,
+            &want_wav,
+            WAV_TOL,
+        )?;
+        let mut streams = Vec::new();
+        for chunk in STREAM_CHUNKS {
+            let s = &line["streamed"][chunk.to_string()];
+            let es = compare(
+                &format!("case {i} streamed ({chunk} codes a chunk)"),
+                &unfloats(&s["wav"])?,
+                &want_wav,
+                STREAM_TOL,
+            )?;
+            let pieces = s["pieces"].as_u64().unwrap_or(0);
+            if chunk < 20 && pieces < 2 {
+                return Err(format!(
+                    "case {i}: {chunk}-code chunks gave {pieces} pieces before the end"
+                ));
+            }
+            streams.push(format!(
+                "{chunk}-code chunks: {pieces} pieces, |Δ| ≤ {es:.2e}"
+            ));
+        }
+        summary.push(format!(
+            "case {i}: {} codes equal; latents |Δ| ≤ {el:.2e}, waveform |Δ| ≤ {ew:.2e}; streamed {}",
+            codes.len(),
+            streams.join("; ")
+        ));
+    }
+    Ok(summary)
+}
