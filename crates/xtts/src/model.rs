@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use sawt_xtts_text::prepare::{prepare, Sentence};
+use sawt_xtts_text::tokenizer::XttsTokenizer;
+
 use crate::cloning::{Cloner, CloningSettings, Voice};
 use crate::config::XttsConfig;
 use crate::generate::{generate, CodeOptions, Codes, Decoding};
@@ -27,6 +30,7 @@ impl ModelFiles for BTreeMap<String, Vec<u8>> {
 
 pub struct Xtts {
     pub config: XttsConfig,
+    pub tokenizer: XttsTokenizer,
     pub gpt: GptWeights,
     mel_stats: Vec<f32>,
     conditioning: Plan,
@@ -44,6 +48,9 @@ impl Xtts {
                 .ok_or_else(|| XttsError::MissingFile(n.into()))
         };
         let config = XttsConfig::from_json(&take("config.json")?)?;
+        let tokenizer = XttsTokenizer::from_bytes(&take("vocab.json")?)
+            .map_err(|e| XttsError::Config(format!("vocab.json: {e}")))?;
+        check_vocabulary(&config, &tokenizer)?;
         let weights = Weights::from_bytes(take("gpt.safetensors")?)?;
         let mel_stats = weights.get("mel_stats", &[CLONING_MELS])?.to_vec();
         if mel_stats.iter().any(|v| *v == 0.0 || !v.is_finite()) {
@@ -57,12 +64,35 @@ impl Xtts {
         let hifigan = build(&take("hifigan.onnx")?, "hifigan")?;
         Ok(Self {
             config,
+            tokenizer,
             gpt,
             mel_stats,
             conditioning,
             speaker_encoder,
             hifigan,
         })
+    }
+
+    /// `text` split and tokenised as coqui's inference does (`split`: `enable_text_splitting`).
+    pub fn sentences(
+        &self,
+        text: &str,
+        lang: &str,
+        split: bool,
+    ) -> Result<Vec<Sentence>, XttsError> {
+        if !self.config.supports_language(lang) {
+            return Err(XttsError::Language(lang.to_string()));
+        }
+        let sentences = prepare(&self.tokenizer, text, lang, split)
+            .map_err(|e| XttsError::Text(e.to_string()))?;
+        let max = self.gpt.max_text_tokens();
+        if let Some(s) = sentences.iter().find(|s| s.tokens.len() > max) {
+            return Err(XttsError::Text(format!(
+                "a sentence has {} text tokens; the model takes at most {max}",
+                s.tokens.len()
+            )));
+        }
+        Ok(sentences)
     }
 
     /// A voice from mono samples in [-1, 1] at `rate`.
@@ -139,4 +169,27 @@ impl Xtts {
     pub fn output_rate(&self) -> u32 {
         self.config.model_args.output_sample_rate
     }
+}
+
+/// What `Xtts.init_models` takes from the tokenizer must agree with the config the GPT was
+/// built with: the text vocabulary's size and the `[START]` / `[STOP]` ids.
+fn check_vocabulary(config: &XttsConfig, tok: &XttsTokenizer) -> Result<(), XttsError> {
+    let a = &config.model_args;
+    let mismatch = |what: &str| {
+        Err(XttsError::Config(format!(
+            "vocab.json does not belong to this model: {what} differs from config.json"
+        )))
+    };
+    if a.gpt_number_text_tokens
+        .is_some_and(|n| n != tok.vocab_size())
+    {
+        return mismatch("the vocabulary size");
+    }
+    if a.gpt_start_text_token.is_some() && tok.token_to_id("[START]") != a.gpt_start_text_token {
+        return mismatch("[START]");
+    }
+    if a.gpt_stop_text_token.is_some() && tok.token_to_id("[STOP]") != a.gpt_stop_text_token {
+        return mismatch("[STOP]");
+    }
+    Ok(())
 }

@@ -26,8 +26,9 @@ pub const STREAM_TOL: f32 = 1e-5;
 /// The chunk sizes (codes) the streamed waveform is checked with; coqui streams 20 at a time.
 pub const STREAM_CHUNKS: [usize; 3] = [1, 4, 20];
 
-pub const MODEL_FILES: [&str; 5] = [
+pub const MODEL_FILES: [&str; 6] = [
     "config.json",
+    "vocab.json",
     "gpt.safetensors",
     "conditioning.onnx",
     "speaker_encoder.onnx",

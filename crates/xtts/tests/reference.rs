@@ -32,3 +32,33 @@ fn voices_codes_latents_and_waveforms_equal_coquis() {
         println!("{line}");
     }
 }
+
+#[test]
+fn text_tokens_equal_coquis() {
+    let dir = fixtures();
+    let fx = Fixture::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let model = load_model(&dir.join("model")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        fx.meta
+            .cases
+            .iter()
+            .any(|c| c.text.chars().any(|ch| ch.is_ascii_digit())),
+        "a case must have digits (coqui's number expansion)"
+    );
+    for (i, case) in fx.meta.cases.iter().enumerate() {
+        let sentences = model
+            .sentences(&case.text, &case.language, true)
+            .unwrap_or_else(|e| panic!("case {i}: {e}"));
+        assert_eq!(sentences.len(), 1, "case {i}: one sentence under the limit");
+        let got = &sentences[0].tokens;
+        if let Some(k) =
+            (0..got.len().max(case.tokens.len())).find(|&k| got.get(k) != case.tokens.get(k))
+        {
+            panic!(
+                "case {i}: first token mismatch at index {k}: sawt {:?}, coqui {:?}",
+                got.get(k),
+                case.tokens.get(k)
+            );
+        }
+    }
+}
