@@ -7,7 +7,6 @@
 use std::path::Path;
 use std::time::Instant;
 
-use sawt_xtts::generate::Decoding;
 use sawt_xtts::gpt::CodeModel;
 use sawt_xtts::parity::{load_model, run_fixture, Fixture, MODEL_FILES};
 use sawt_xtts::vocoder::{VocoderStream, DEFAULT_CONTEXT};
@@ -21,6 +20,20 @@ fn parity(dir: &Path) -> Result<(), String> {
         println!("{line}");
     }
     Ok(())
+}
+
+/// `std::fs::read` grows its buffer by doubling, which on wasm32 fails (ENOMEM) for a 1.5 GB
+/// file that fits once: read into a buffer of the file's exact size instead.
+fn read_exact_size(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len() as usize;
+    let mut buf = vec![0u8; len];
+    // In 64 MiB reads: wasmtime's WASI refuses one read of the whole 1.5 GB (ENOMEM).
+    for part in buf.chunks_mut(64 << 20) {
+        file.read_exact(part)?;
+    }
+    Ok(buf)
 }
 
 fn ms(t: Instant) -> f64 {
@@ -43,7 +56,7 @@ fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
     let mut files = std::collections::BTreeMap::new();
     let mut bytes = 0usize;
     for name in MODEL_FILES {
-        let b = std::fs::read(dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
+        let b = read_exact_size(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
         bytes += b.len();
         files.insert(name.to_string(), b);
     }
@@ -61,7 +74,9 @@ fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
     let text: Vec<u32> = (0..40).map(|i| 3 + (i * 7) % 200).collect();
     let mut session = model.gpt.session();
     let t = Instant::now();
-    let first = session.prefill(&voice.cond_latents, &text).map_err(|e| e.to_string())?;
+    let first = session
+        .prefill(&voice.cond_latents, &text)
+        .map_err(|e| e.to_string())?;
     let prefill_ms = ms(t);
     let width = model.gpt.width();
     let mut latents = first.latent;
@@ -75,13 +90,17 @@ fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
     let mut streamed = 0usize;
     for i in 1..n_codes {
         let s = Instant::now();
-        let out = session.step((i * 37 % 1000) as u32).map_err(|e| e.to_string())?;
+        let out = session
+            .step((i * 37 % 1000) as u32)
+            .map_err(|e| e.to_string())?;
         step_ms_total += ms(s);
         latents.extend_from_slice(&out.latent);
         // Coqui streams 20 codes a chunk.
         if i % 20 == 19 {
             let s = Instant::now();
-            let piece = stream.push(&latents[latents.len() - 20 * width..]).map_err(|e| e.to_string())?;
+            let piece = stream
+                .push(&latents[latents.len() - 20 * width..])
+                .map_err(|e| e.to_string())?;
             vocoder_ms += ms(s);
             if !piece.is_empty() && first_chunk_ms.is_none() {
                 first_chunk_ms = Some(prefill_ms + ms(t));
@@ -92,13 +111,15 @@ fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
     let rest = latents.len() - (latents.len() / width / 20 * 20) * width;
     let s = Instant::now();
     if rest > 0 {
-        streamed += stream.push(&latents[latents.len() - rest..]).map_err(|e| e.to_string())?.len();
+        streamed += stream
+            .push(&latents[latents.len() - rest..])
+            .map_err(|e| e.to_string())?
+            .len();
     }
     streamed += stream.finish().map_err(|e| e.to_string())?.len();
     vocoder_ms += ms(s);
     let step_ms = step_ms_total / (n_codes - 1).max(1) as f64;
     let audio_s = streamed as f64 / f64::from(model.output_rate());
-    let _ = model.code_options(Decoding::Greedy);
     println!(
         "{}",
         json!({"model": dir.display().to_string(), "model_bytes": bytes, "read_ms": read_ms,

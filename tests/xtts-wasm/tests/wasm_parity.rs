@@ -25,7 +25,8 @@ fn module() -> PathBuf {
 #[test]
 fn wasm_synthesis_matches_coqui_and_the_native_build() {
     let dir = fixtures();
-    let out = whisper_wasm::run(&module(), &dir, &["parity".into(), "/data".into()]).expect("wasm run");
+    let out =
+        whisper_wasm::run(&module(), &dir, &["parity".into(), "/data".into()]).expect("wasm run");
     assert_eq!(out.exit_code, 0, "probe failed:\n{}", out.stdout);
     eprintln!(
         "xtts wasm parity run {:.0} ms, peak linear memory {:.1} MiB",
@@ -47,6 +48,10 @@ fn wasm_synthesis_matches_coqui_and_the_native_build() {
     let model = load_model(&dir.join("model")).unwrap_or_else(|e| panic!("{e}"));
     let native = run_fixture(&model, &dir, &fx).unwrap_or_else(|e| panic!("{e}"));
     for (w, n) in wasm.iter().zip(&native) {
-        assert_eq!(w.get("codes"), n.get("codes"), "wasm and native codes differ");
+        assert_eq!(
+            w.get("codes"),
+            n.get("codes"),
+            "wasm and native codes differ"
+        );
     }
 }
