@@ -3,29 +3,12 @@
 //! (tests/fixtures/xtts/text/cleaners.json) and the generated sweep with its num2words table
 //! (cleaners_sweep.json.gz). Every output must be equal, every Python exception the same class.
 
-use std::io::Read;
-use std::path::PathBuf;
-
 use sawt_xtts_text::cleaners::multilingual_cleaners_ar;
 use sawt_xtts_text::num2words_ar::{Currency, Digits, Num2WordsAr};
 use serde_json::Value;
 
-fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/xtts/text")
-        .join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = if name.ends_with(".gz") {
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut out)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out
-    } else {
-        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    };
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod common;
+use common::fixture;
 
 /// What the reference recorded: `Ok(output)` or `Err(exception class)`.
 fn expected(case: &Value) -> Result<String, String> {

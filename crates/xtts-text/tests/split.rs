@@ -4,28 +4,11 @@
 //! sentences of the spaCy 3.8.7 pipelines split_sentence builds, on hand-picked, pseudo-random
 //! and special-case texts (spacy_tokens.json.gz).
 
-use std::io::Read;
-use std::path::PathBuf;
-
 use sawt_xtts_text::split::{char_limit, spacy, split_sentence, textwrap, SplitError};
 use serde_json::Value;
 
-fn fixture(name: &str) -> Value {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/xtts/text")
-        .join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let text = if name.ends_with(".gz") {
-        let mut out = String::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_string(&mut out)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out
-    } else {
-        String::from_utf8(bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-    };
-    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-}
+mod common;
+use common::{first_mismatch, fixture};
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -33,18 +16,6 @@ fn strings(v: &Value) -> Vec<String> {
         .iter()
         .map(|x| x.as_str().expect("string").to_owned())
         .collect()
-}
-
-/// Index and values of the first difference, for the failure message.
-fn first_mismatch<T: PartialEq + std::fmt::Debug>(got: &[T], want: &[T]) -> String {
-    let i = got.iter().zip(want).take_while(|(a, b)| a == b).count();
-    format!(
-        "first mismatch at index {i}: got {:?}, want {:?} (lengths {} vs {})",
-        got.get(i),
-        want.get(i),
-        got.len(),
-        want.len()
-    )
 }
 
 #[test]

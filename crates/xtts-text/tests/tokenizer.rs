@@ -5,27 +5,11 @@
 //! goes in and coqui's ids and `decode` must come out; the vocabulary size and the special
 //! tokens' ids must agree too.
 
-use std::io::Read;
-use std::path::PathBuf;
-
 use sawt_xtts_text::tokenizer::XttsTokenizer;
 use serde_json::Value;
 
-fn fixture_bytes(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../tests/fixtures/xtts/text")
-        .join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    if name.ends_with(".gz") {
-        let mut out = Vec::new();
-        flate2::read::GzDecoder::new(&bytes[..])
-            .read_to_end(&mut out)
-            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        out
-    } else {
-        bytes
-    }
-}
+mod common;
+use common::{first_mismatch, fixture_bytes};
 
 fn reference() -> Value {
     serde_json::from_slice(&fixture_bytes("tokens.json")).expect("tokens.json")
@@ -42,18 +26,6 @@ fn ids(v: &Value) -> Vec<u32> {
         .iter()
         .map(|x| x.as_u64().expect("id") as u32)
         .collect()
-}
-
-/// Index and values of the first difference, for the failure message.
-fn first_mismatch(got: &[u32], want: &[u32]) -> String {
-    let i = got.iter().zip(want).take_while(|(a, b)| a == b).count();
-    format!(
-        "first mismatch at index {i}: got {:?}, want {:?} (lengths {} vs {})",
-        got.get(i),
-        want.get(i),
-        got.len(),
-        want.len()
-    )
 }
 
 fn check_vocab(name: &str, min_cases: usize) {
