@@ -9,7 +9,8 @@ EGTTS-V0.1. OUT_DIR receives (then `sawt models push xtts OUT_DIR` stores it):
     config.json              the checkpoint's own config (sampling settings, GPT sizes, languages)
     vocab.json               the checkpoint's own tokenizer
     gpt.safetensors          GPT-2 blocks, embeddings, final norm, mel head and mel_stats, under
-                             coqui's own state-dict names (run by sawt's Rust GPT)
+                             coqui's own state-dict names (run by sawt's Rust GPT); the blocks'
+                             linear weights quantized (--gpt-format, xtts_quantize.py)
     conditioning.onnx        cloning mel [1, 80, T] -> conditioning latents [1, 32, width]
     speaker_encoder.onnx     16 kHz audio [1, N] -> speaker embedding [1, 512] (L2-normalised)
     hifigan.onnx             upsampled latents [1, width, T'] + speaker [1, 512, 1] -> 24 kHz audio
@@ -168,8 +169,9 @@ def check_close(name, got, want, tol):
 
 
 @torch.inference_mode()
-def export_model(model, config_path, vocab_path, out_dir, speakers_path=None):
-    """Write the sawt layout for a loaded coqui `Xtts` in eval mode (weight norm removed)."""
+def export_model(model, config_path, vocab_path, out_dir, speakers_path=None, gpt_format="f32"):
+    """Write the sawt layout for a loaded coqui `Xtts` in eval mode (weight norm removed);
+    `gpt_format` "q8" or "q4" stores the GPT's linear weights quantized (xtts_quantize.py)."""
     os.makedirs(out_dir, exist_ok=True)
     shutil.copyfile(config_path, os.path.join(out_dir, "config.json"))
     shutil.copyfile(vocab_path, os.path.join(out_dir, "vocab.json"))
@@ -179,7 +181,14 @@ def export_model(model, config_path, vocab_path, out_dir, speakers_path=None):
     # GPT-2's own attention-mask buffers (`attn.bias`, `attn.masked_bias`) are not weights.
     tensors = {k: v for k, v in tensors.items() if not k.endswith((".attn.bias", ".attn.masked_bias"))}
     tensors["mel_stats"] = model.mel_stats.contiguous().float()
-    save_file(tensors, os.path.join(out_dir, "gpt.safetensors"))
+    if gpt_format == "f32":
+        save_file(tensors, os.path.join(out_dir, "gpt.safetensors"))
+    else:
+        from safetensors.numpy import save_file as save_numpy
+        from xtts_quantize import quantize
+
+        quantized = quantize({k: v.numpy() for k, v in tensors.items()}, gpt_format)
+        save_numpy(quantized, os.path.join(out_dir, "gpt.safetensors"), metadata={"sawt_gpt_format": gpt_format})
 
     width = model.args.gpt_n_model_channels
     d_vector = model.args.d_vector_dim
@@ -243,6 +252,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("checkpoint_dir")
     parser.add_argument("out_dir")
+    parser.add_argument(
+        "--gpt-format",
+        choices=["f32", "q8", "q4"],
+        default="q8",
+        help="how the GPT's linear weights are stored (default q8: see the README's XTTS table)",
+    )
     args = parser.parse_args()
     torch.set_num_threads(1)
     model = load_checkpoint(args.checkpoint_dir)
@@ -252,6 +267,7 @@ def main():
         os.path.join(args.checkpoint_dir, "vocab.json"),
         args.out_dir,
         os.path.join(args.checkpoint_dir, "speakers_xtts.pth"),
+        gpt_format=args.gpt_format,
     )
     print(f"wrote {args.out_dir}")
 

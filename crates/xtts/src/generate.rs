@@ -15,7 +15,7 @@
 //! - The latents the vocoder gets are the start code's and each code's but the last, one per
 //!   code (`GPT.forward(return_latent=True)` over the codes returns exactly these).
 
-use crate::gpt::CodeModel;
+use crate::gpt::{CodeModel, StepOutput};
 use crate::XttsError;
 
 /// How codes are chosen.
@@ -196,10 +196,55 @@ pub fn generate(
     Ok(result)
 }
 
+/// The model fed the given `codes` (teacher forcing, no choice made): one output per code,
+/// the start code's first — the logits that chose each code and the latents the vocoder gets.
+/// How a quantized GPT is measured against the f32 one on the same codes.
+pub fn teacher_forced(
+    model: &mut dyn CodeModel,
+    cond: &[f32],
+    text: &[u32],
+    codes: &[u32],
+) -> Result<Vec<StepOutput>, XttsError> {
+    let mut outs = Vec::with_capacity(codes.len());
+    if codes.is_empty() {
+        return Ok(outs);
+    }
+    outs.push(model.prefill(cond, text)?);
+    for &code in &codes[..codes.len() - 1] {
+        outs.push(model.step(code)?);
+    }
+    Ok(outs)
+}
+
+/// The code greedy decoding picks after each of `codes`' teacher-forced outputs (the
+/// repetition penalty over the codes before it, as in [`generate`]): where a model's choices
+/// agree with the reference's codes.
+pub fn greedy_choices(outs: &[StepOutput], codes: &[u32], options: &CodeOptions) -> Vec<u32> {
+    let mut seen = Vec::new();
+    let mut choices = Vec::with_capacity(outs.len());
+    for (k, out) in outs.iter().enumerate() {
+        let n = out.logits.len();
+        if seen.len() != n {
+            seen = vec![false; n];
+            for &c in [1, options.start_code].iter().chain(&codes[..k]) {
+                if let Some(s) = seen.get_mut(c as usize) {
+                    *s = true;
+                }
+            }
+        }
+        let mut scores = out.logits.clone();
+        repetition_penalty(&mut scores, &seen, options.repetition_penalty);
+        choices.push(argmax(&scores) as u32);
+        if let Some(s) = codes.get(k).and_then(|&c| seen.get_mut(c as usize)) {
+            *s = true;
+        }
+    }
+    choices
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gpt::StepOutput;
 
     /// Scripted model: the logits of each call in turn, latents numbering the calls.
     struct Fake {

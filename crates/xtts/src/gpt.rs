@@ -1,4 +1,5 @@
-//! XTTS's GPT-2 in plain Rust (f32), with its key/value cache.
+//! XTTS's GPT-2 in plain Rust (linear layers f32 or block-quantized: crate::linear), with its
+//! key/value cache.
 //!
 //! What coqui runs (coqui-tts v0.27.2): `GPT2InferenceModel` (TTS/tts/layers/xtts/gpt_inference.py)
 //! over Hugging Face's `GPT2Model` (transformers 4.55: `modeling_gpt2.py`, pre-LN blocks,
@@ -11,6 +12,7 @@
 use std::ops::Range;
 
 use crate::config::XttsConfig;
+use crate::linear::{Linear, WeightFormat};
 use crate::weights::Weights;
 use crate::XttsError;
 
@@ -35,16 +37,12 @@ pub trait CodeModel {
 struct Layer {
     ln1_w: Range<usize>,
     ln1_b: Range<usize>,
-    attn_w: Range<usize>,
-    attn_b: Range<usize>,
-    proj_w: Range<usize>,
-    proj_b: Range<usize>,
+    attn: Linear,
+    proj: Linear,
     ln2_w: Range<usize>,
     ln2_b: Range<usize>,
-    fc_w: Range<usize>,
-    fc_b: Range<usize>,
-    out_w: Range<usize>,
-    out_b: Range<usize>,
+    fc: Linear,
+    out: Linear,
 }
 
 /// The weights of the GPT, as ranges into one safetensors file read in place.
@@ -52,12 +50,12 @@ pub struct GptWeights {
     weights: Weights,
     width: usize,
     heads: usize,
-    inner: usize,
     num_codes: usize,
     text_tokens: usize,
     text_positions: usize,
     mel_positions: usize,
     layers: Vec<Layer>,
+    format: WeightFormat,
     ln_f: (Range<usize>, Range<usize>),
     final_norm: (Range<usize>, Range<usize>),
     head_w: Range<usize>,
@@ -92,22 +90,39 @@ impl GptWeights {
         let text_positions = rows("gpt.text_pos_embedding.emb.weight")?;
         let mel_positions = rows("gpt.mel_pos_embedding.emb.weight")?;
         let mut layers = Vec::with_capacity(a.gpt_layers);
+        let mut formats = Vec::new();
         for i in 0..a.gpt_layers {
             let p = |s: &str| format!("gpt.gpt.h.{i}.{s}");
+            let mut linear = |name: &str, n_in: usize, n_out: usize| {
+                let (l, f) = Linear::load(&weights, &p(name), n_in, n_out)?;
+                formats.push(f);
+                Ok::<_, XttsError>(l)
+            };
+            let (attn, proj) = (
+                linear("attn.c_attn", d, 3 * d)?,
+                linear("attn.c_proj", d, d)?,
+            );
+            let (fc, out) = (
+                linear("mlp.c_fc", d, inner)?,
+                linear("mlp.c_proj", inner, d)?,
+            );
             layers.push(Layer {
                 ln1_w: range(&p("ln_1.weight"), &[d])?,
                 ln1_b: range(&p("ln_1.bias"), &[d])?,
-                attn_w: range(&p("attn.c_attn.weight"), &[d, 3 * d])?,
-                attn_b: range(&p("attn.c_attn.bias"), &[3 * d])?,
-                proj_w: range(&p("attn.c_proj.weight"), &[d, d])?,
-                proj_b: range(&p("attn.c_proj.bias"), &[d])?,
+                attn,
+                proj,
                 ln2_w: range(&p("ln_2.weight"), &[d])?,
                 ln2_b: range(&p("ln_2.bias"), &[d])?,
-                fc_w: range(&p("mlp.c_fc.weight"), &[d, inner])?,
-                fc_b: range(&p("mlp.c_fc.bias"), &[inner])?,
-                out_w: range(&p("mlp.c_proj.weight"), &[inner, d])?,
-                out_b: range(&p("mlp.c_proj.bias"), &[d])?,
+                fc,
+                out,
             });
+        }
+        // One format for the whole GPT: a half-quantized file is a broken export.
+        let format = formats.first().copied().unwrap_or(WeightFormat::F32);
+        if formats.iter().any(|f| *f != format) {
+            return Err(XttsError::Weights(
+                "the GPT's linear layers are stored in more than one format".into(),
+            ));
         }
         if weights.contains(&format!("gpt.gpt.h.{}.ln_1.weight", a.gpt_layers)) {
             return Err(XttsError::Config(format!(
@@ -130,11 +145,11 @@ impl GptWeights {
         let me = Self {
             width: d,
             heads: a.gpt_n_heads,
-            inner,
             num_codes: n,
             text_tokens,
             text_positions,
             mel_positions,
+            format,
             ln_f: (
                 range("gpt.gpt.ln_f.weight", &[d])?,
                 range("gpt.gpt.ln_f.bias", &[d])?,
@@ -169,6 +184,11 @@ impl GptWeights {
 
     pub fn width(&self) -> usize {
         self.width
+    }
+
+    /// How the linear layers are stored (f32, or quantized by scripts/xtts_quantize.py).
+    pub fn format(&self) -> WeightFormat {
+        self.format
     }
 
     /// The most text tokens a sentence may have (the text position embedding's rows, less
@@ -209,26 +229,6 @@ fn layer_norm(x: &[f32], w: &[f32], b: &[f32], out: &mut [f32]) {
     }
 }
 
-/// `y[t] = x[t] · W + b` for rows `x` of width `n_in`, `W` stored `[n_in, n_out]` (HF Conv1D).
-fn linear_in_out(x: &[f32], n_in: usize, w: &[f32], b: &[f32], y: &mut Vec<f32>) {
-    let n_out = b.len();
-    let rows = x.len() / n_in;
-    y.clear();
-    for _ in 0..rows {
-        y.extend_from_slice(b);
-    }
-    for i in 0..n_in {
-        let wr = &w[i * n_out..(i + 1) * n_out];
-        for t in 0..rows {
-            let xi = x[t * n_in + i];
-            let yr = &mut y[t * n_out..(t + 1) * n_out];
-            for (yo, wo) in yr.iter_mut().zip(wr) {
-                *yo += xi * wo;
-            }
-        }
-    }
-}
-
 /// Hugging Face's `gelu_new` (the tanh approximation GPT-2 uses).
 fn gelu_new(x: f32) -> f32 {
     const C: f32 = 0.797_884_6; // sqrt(2 / pi)
@@ -255,7 +255,7 @@ impl GptSession<'_> {
                 let r = t * d..(t + 1) * d;
                 layer_norm(&x[r.clone()], g.w(&l.ln1_w), g.w(&l.ln1_b), &mut normed[r]);
             }
-            linear_in_out(&normed, d, g.w(&l.attn_w), g.w(&l.attn_b), &mut qkv);
+            l.attn.apply(&g.weights, &normed, &mut qkv);
             let keys = &mut self.keys[li];
             let values = &mut self.values[li];
             for t in 0..rows {
@@ -294,7 +294,7 @@ impl GptSession<'_> {
                     }
                 }
             }
-            linear_in_out(&attn, d, g.w(&l.proj_w), g.w(&l.proj_b), &mut proj);
+            l.proj.apply(&g.weights, &attn, &mut proj);
             for (xv, pv) in x.iter_mut().zip(&proj) {
                 *xv += pv;
             }
@@ -302,11 +302,11 @@ impl GptSession<'_> {
                 let r = t * d..(t + 1) * d;
                 layer_norm(&x[r.clone()], g.w(&l.ln2_w), g.w(&l.ln2_b), &mut normed[r]);
             }
-            linear_in_out(&normed, d, g.w(&l.fc_w), g.w(&l.fc_b), &mut hidden);
+            l.fc.apply(&g.weights, &normed, &mut hidden);
             for v in hidden.iter_mut() {
                 *v = gelu_new(*v);
             }
-            linear_in_out(&hidden, g.inner, g.w(&l.out_w), g.w(&l.out_b), &mut proj);
+            l.out.apply(&g.weights, &hidden, &mut proj);
             for (xv, pv) in x.iter_mut().zip(&proj) {
                 *xv += pv;
             }

@@ -6,10 +6,12 @@ pub mod config;
 mod error;
 pub mod generate;
 pub mod gpt;
+pub mod linear;
 pub mod model;
 pub mod onnx;
 #[cfg(feature = "test-support")]
 pub mod parity;
+pub mod quant;
 pub mod vocoder;
 pub mod weights;
 

@@ -51,6 +51,11 @@ impl Xtts {
         let tokenizer = XttsTokenizer::from_bytes(&take("vocab.json")?)
             .map_err(|e| XttsError::Config(format!("vocab.json: {e}")))?;
         check_vocabulary(&config, &tokenizer)?;
+        // The graphs first: building one holds its bytes, the decoded protobuf and the plan at
+        // once, a peak better reached before the GPT's weights are in memory.
+        let conditioning = build(&take("conditioning.onnx")?, "conditioning")?;
+        let speaker_encoder = build(&take("speaker_encoder.onnx")?, "speaker encoder")?;
+        let hifigan = build(&take("hifigan.onnx")?, "hifigan")?;
         let weights = Weights::from_bytes(take("gpt.safetensors")?)?;
         let mel_stats = weights.get("mel_stats", &[CLONING_MELS])?.to_vec();
         if mel_stats.iter().any(|v| *v == 0.0 || !v.is_finite()) {
@@ -59,9 +64,6 @@ impl Xtts {
             ));
         }
         let gpt = GptWeights::new(weights, &config)?;
-        let conditioning = build(&take("conditioning.onnx")?, "conditioning")?;
-        let speaker_encoder = build(&take("speaker_encoder.onnx")?, "speaker encoder")?;
-        let hifigan = build(&take("hifigan.onnx")?, "hifigan")?;
         Ok(Self {
             config,
             tokenizer,

@@ -10,7 +10,7 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use crate::generate::Decoding;
+use crate::generate::{greedy_choices, teacher_forced, Decoding};
 use crate::vocoder::{VocoderStream, DEFAULT_CONTEXT};
 use crate::weights::Weights;
 use crate::{Voice, Xtts};
@@ -95,9 +95,19 @@ impl Fixture {
 }
 
 pub fn load_model(dir: &Path) -> Result<Xtts, String> {
+    load_model_with_gpt(dir, &dir.join("gpt.safetensors"))
+}
+
+/// The model in `dir` with the GPT file `gpt` instead of its own (a quantized one).
+pub fn load_model_with_gpt(dir: &Path, gpt: &Path) -> Result<Xtts, String> {
     let mut files = BTreeMap::new();
     for name in MODEL_FILES {
-        files.insert(name.to_string(), read(&dir.join(name))?);
+        let path = if name == "gpt.safetensors" {
+            gpt.to_path_buf()
+        } else {
+            dir.join(name)
+        };
+        files.insert(name.to_string(), read(&path)?);
     }
     Xtts::load(&mut files).map_err(|e| format!("fixture model: {e}"))
 }
@@ -292,5 +302,98 @@ pub fn check_fixture(lines: &[Value], fx: &Fixture) -> Result<Vec<String>, Strin
             streams.join("; ")
         ));
     }
+    Ok(summary)
+}
+
+/// The quantized GPTs of the fixture (`tests/fixtures/xtts/model-FORMAT/gpt.safetensors`, from
+/// scripts/xtts_quantize.py), with what they must reach teacher-forced on coqui's greedy codes:
+/// the largest relative RMS error of the GPT latents against coqui's f32 latents, and the
+/// least fraction of steps whose greedy choice is coqui's code.
+pub const QUANTIZED: [(&str, f32, f32); 2] = [("q8", 0.02, 0.9), ("q4", 0.2, 0.7)];
+
+/// `‖got − want‖ / ‖want‖`.
+pub fn rel_rms(got: &[f32], want: &[f32]) -> f32 {
+    let (mut num, mut den) = (0.0f64, 0.0f64);
+    for (g, w) in got.iter().zip(want) {
+        num += f64::from(g - w).powi(2);
+        den += f64::from(*w).powi(2);
+    }
+    (num / den.max(f64::MIN_POSITIVE)).sqrt() as f32
+}
+
+/// One JSON line per case: the model teacher-forced on coqui's greedy codes — its latents and
+/// the code greedy decoding would pick at each step.
+pub fn run_teacher_forced(model: &Xtts, fx: &Fixture) -> Result<Vec<Value>, String> {
+    let options = model.code_options(Decoding::Greedy);
+    let mut lines = Vec::new();
+    for (i, case) in fx.meta.cases.iter().enumerate() {
+        let voice = fx.voice(&case.voice)?;
+        let mut session = model.gpt.session();
+        let outs = teacher_forced(&mut session, &voice.cond_latents, &case.tokens, &case.codes)
+            .map_err(|e| format!("case {i}: {e}"))?;
+        let latents: Vec<f32> = outs.iter().flat_map(|o| o.latent.iter().copied()).collect();
+        let choices = greedy_choices(&outs, &case.codes, &options);
+        lines.push(json!({"case": i, "latents": floats(&latents), "choices": choices}));
+    }
+    Ok(lines)
+}
+
+/// [`run_teacher_forced`]'s lines against coqui's f32 latents and codes: every case's latents
+/// within `max_rel` relative RMS, and at least `min_agree` of all steps choosing coqui's code.
+pub fn check_teacher_forced(
+    lines: &[Value],
+    fx: &Fixture,
+    max_rel: f32,
+    min_agree: f32,
+) -> Result<Vec<String>, String> {
+    if lines.len() != fx.meta.cases.len() {
+        return Err(format!(
+            "{} lines for {} cases",
+            lines.len(),
+            fx.meta.cases.len()
+        ));
+    }
+    let (mut agree, mut steps) = (0usize, 0usize);
+    let mut summary = Vec::new();
+    for (i, (case, line)) in fx.meta.cases.iter().zip(lines).enumerate() {
+        let got = unfloats(&line["latents"])?;
+        let want = fx.tensor(&format!("case{i}.gpt_latents"))?;
+        if got.len() != want.len() {
+            return Err(format!(
+                "case {i}: {} latents vs coqui's {}",
+                got.len(),
+                want.len()
+            ));
+        }
+        let rel = rel_rms(&got, &want);
+        if rel.is_nan() || rel > max_rel {
+            return Err(format!(
+                "case {i}: GPT latents relative RMS error {rel:.3e} > {max_rel:e}"
+            ));
+        }
+        let choices: Vec<u32> =
+            serde_json::from_value(line["choices"].clone()).map_err(|e| e.to_string())?;
+        let same = choices
+            .iter()
+            .zip(&case.codes)
+            .filter(|(a, b)| a == b)
+            .count();
+        agree += same;
+        steps += case.codes.len();
+        summary.push(format!(
+            "case {i}: latents relative RMS {rel:.2e}, {same}/{} greedy choices = coqui's codes",
+            case.codes.len()
+        ));
+    }
+    let frac = agree as f32 / steps.max(1) as f32;
+    if frac < min_agree {
+        return Err(format!(
+            "greedy choices agree with coqui's codes on {agree}/{steps} steps, under {min_agree}"
+        ));
+    }
+    summary.push(format!(
+        "top-1 agreement {agree}/{steps} ({:.1} %)",
+        100.0 * frac
+    ));
     Ok(summary)
 }

@@ -1,5 +1,6 @@
 //! A safetensors file read in place: the header is parsed, the tensors are slices of the bytes
 //! the store returned (no second copy of the weights), checked against their declared shapes.
+//! F32 tensors, and the I8 / U8 blocks of a quantized GPT (crate::quant).
 
 use std::collections::HashMap;
 
@@ -14,18 +15,44 @@ struct Entry {
     data_offsets: (usize, usize),
 }
 
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dtype {
+    F32,
+    I8,
+    U8,
+}
+
+impl Dtype {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "F32" => Some(Self::F32),
+            "I8" => Some(Self::I8),
+            "U8" => Some(Self::U8),
+            _ => None,
+        }
+    }
+
+    fn size(self) -> usize {
+        match self {
+            Self::F32 => 4,
+            Self::I8 | Self::U8 => 1,
+        }
+    }
+}
+
 struct Info {
+    dtype: Dtype,
     shape: Vec<usize>,
-    /// Range in f32 elements within the data section.
+    /// Byte range within the data section.
     start: usize,
     len: usize,
 }
 
-/// The f32 data section: the stored bytes themselves when they are 4-byte aligned (what every
-/// allocator returns for a `Vec<u8>` of this size), a copy only otherwise.
+/// The data section: the stored bytes themselves when they are 4-byte aligned (what every
+/// allocator returns for a `Vec<u8>` of this size), a copy into f32 words only otherwise.
 enum Data {
     Borrowed { bytes: Vec<u8>, offset: usize },
-    Copied(Vec<f32>),
+    Copied { words: Vec<f32>, len: usize },
 }
 
 pub struct Weights {
@@ -38,7 +65,7 @@ fn bad(m: impl Into<String>) -> XttsError {
 }
 
 impl Weights {
-    /// Parses a safetensors file whose tensors are all F32.
+    /// Parses a safetensors file of F32, I8 and U8 tensors.
     pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, XttsError> {
         let head: [u8; 8] = bytes
             .get(..8)
@@ -60,15 +87,18 @@ impl Weights {
             }
             let e: Entry = serde_json::from_value(value)
                 .map_err(|err| bad(format!("tensor {name}: {err}")))?;
-            if e.dtype != "F32" {
-                return Err(bad(format!(
-                    "tensor {name}: dtype {} (sawt reads F32)",
+            let dtype = Dtype::parse(&e.dtype).ok_or_else(|| {
+                bad(format!(
+                    "tensor {name}: dtype {} (sawt reads F32, I8, U8)",
                     e.dtype
-                )));
-            }
+                ))
+            })?;
             let (b, end) = e.data_offsets;
-            let count: usize = e.shape.iter().product();
-            if b > end || end > data_len || end - b != count * 4 || b % 4 != 0 {
+            let count = e
+                .shape
+                .iter()
+                .try_fold(dtype.size(), |n, d| n.checked_mul(*d));
+            if b > end || end > data_len || Some(end - b) != count || b % dtype.size() != 0 {
                 return Err(bad(format!(
                     "tensor {name}: data offsets do not match its shape"
                 )));
@@ -76,9 +106,10 @@ impl Weights {
             tensors.insert(
                 name,
                 Info {
+                    dtype,
                     shape: e.shape,
-                    start: b / 4,
-                    len: count,
+                    start: b,
+                    len: end - b,
                 },
             );
         }
@@ -86,24 +117,30 @@ impl Weights {
         let data = if aligned {
             Data::Borrowed { bytes, offset }
         } else {
-            let copy = bytes[offset..]
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-                .collect();
-            Data::Copied(copy)
+            let mut words = vec![0f32; data_len.div_ceil(4)];
+            bytemuck::cast_slice_mut::<f32, u8>(&mut words)[..data_len]
+                .copy_from_slice(&bytes[offset..]);
+            Data::Copied {
+                words,
+                len: data_len,
+            }
         };
         Ok(Self { data, tensors })
     }
 
+    /// The data section as f32 words (F32 tensors start on a word: checked at load); a tail
+    /// shorter than a word is no F32 tensor's.
     pub(crate) fn all(&self) -> &[f32] {
+        let bytes = self.bytes();
+        bytemuck::cast_slice(&bytes[..bytes.len() / 4 * 4])
+    }
+
+    /// The data section's bytes.
+    pub(crate) fn bytes(&self) -> &[u8] {
         match &self.data {
-            Data::Borrowed { bytes, offset } => {
-                let data = &bytes[*offset..];
-                // Aligned (checked at load); a length that is not a multiple of 4 only has a
-                // tail no tensor uses.
-                bytemuck::cast_slice(&data[..data.len() / 4 * 4])
-            }
-            Data::Copied(v) => v,
+            // Aligned (checked at load).
+            Data::Borrowed { bytes, offset } => &bytes[*offset..],
+            Data::Copied { words, len } => &bytemuck::cast_slice(words)[..*len],
         }
     }
 
@@ -115,38 +152,64 @@ impl Weights {
         self.tensors.get(name).map(|i| i.shape.as_slice())
     }
 
-    /// The tensor `name`, which must have exactly `shape`.
-    pub fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], XttsError> {
+    fn info(&self, name: &str, dtype: Dtype) -> Result<&Info, XttsError> {
         let info = self
             .tensors
             .get(name)
             .ok_or_else(|| bad(format!("tensor {name} is missing")))?;
+        if info.dtype != dtype {
+            return Err(bad(format!(
+                "tensor {name} is {:?}, sawt reads it as {dtype:?}",
+                info.dtype
+            )));
+        }
+        Ok(info)
+    }
+
+    /// The byte range of the tensor `name`, which must be `dtype` with exactly `shape`.
+    pub(crate) fn byte_range(
+        &self,
+        name: &str,
+        dtype: Dtype,
+        shape: &[usize],
+    ) -> Result<std::ops::Range<usize>, XttsError> {
+        let info = self.info(name, dtype)?;
         if info.shape != shape {
             return Err(bad(format!(
                 "tensor {name} has shape {:?}, the config implies {shape:?}",
                 info.shape
             )));
         }
-        Ok(&self.all()[info.start..info.start + info.len])
+        Ok(info.start..info.start + info.len)
     }
 
-    /// Where the tensor `name`, which must have exactly `shape`, lies in [`all`](Self::all).
+    /// The F32 tensor `name`, which must have exactly `shape`.
+    pub fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], XttsError> {
+        Ok(&self.all()[self.range(name, shape)?])
+    }
+
+    /// Where the F32 tensor `name`, which must have exactly `shape`, lies in
+    /// [`all`](Self::all).
     pub(crate) fn range(
         &self,
         name: &str,
         shape: &[usize],
     ) -> Result<std::ops::Range<usize>, XttsError> {
-        self.get(name, shape)?;
-        let info = &self.tensors[name];
-        Ok(info.start..info.start + info.len)
+        let r = self.byte_range(name, Dtype::F32, shape)?;
+        Ok(r.start / 4..r.end / 4)
     }
 
-    /// The tensor `name` with its own shape.
+    /// The F32 tensor `name` with its own shape.
     pub fn get_any(&self, name: &str) -> Result<(&[f32], &[usize]), XttsError> {
-        let info = self
-            .tensors
-            .get(name)
-            .ok_or_else(|| bad(format!("tensor {name} is missing")))?;
-        Ok((&self.all()[info.start..info.start + info.len], &info.shape))
+        let info = self.info(name, Dtype::F32)?;
+        Ok((
+            &self.all()[info.start / 4..(info.start + info.len) / 4],
+            &info.shape,
+        ))
+    }
+
+    /// The stored type of the tensor `name`, if present.
+    pub fn dtype(&self, name: &str) -> Option<Dtype> {
+        self.tensors.get(name).map(|i| i.dtype)
     }
 }

@@ -4,7 +4,10 @@
 
 use std::path::{Path, PathBuf};
 
-use sawt_xtts::parity::{check_fixture, load_model, run_fixture, Fixture};
+use sawt_xtts::parity::{
+    check_fixture, check_teacher_forced, load_model, load_model_with_gpt, run_fixture,
+    run_teacher_forced, Fixture, QUANTIZED,
+};
 
 fn fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/xtts")
@@ -59,6 +62,32 @@ fn text_tokens_equal_coquis() {
                 got.get(k),
                 case.tokens.get(k)
             );
+        }
+    }
+}
+
+/// The quantized GPTs (scripts/xtts_quantize.py), teacher-forced on coqui's greedy codes:
+/// latents against coqui's f32 latents, greedy choices against coqui's codes. The f32 GPT is
+/// held to the same check (it must agree on every step), so the measure itself is tested.
+#[test]
+fn quantized_gpts_follow_coquis_f32_outputs() {
+    let dir = fixtures();
+    let fx = Fixture::load(&dir).unwrap_or_else(|e| panic!("{e}"));
+    let f32_model = load_model(&dir.join("model")).unwrap_or_else(|e| panic!("{e}"));
+    let lines = run_teacher_forced(&f32_model, &fx).unwrap_or_else(|e| panic!("{e}"));
+    for line in check_teacher_forced(&lines, &fx, 1e-5, 1.0).unwrap_or_else(|e| panic!("f32: {e}"))
+    {
+        println!("f32 {line}");
+    }
+    for (format, max_rel, min_agree) in QUANTIZED {
+        let gpt = dir.join(format!("model-{format}/gpt.safetensors"));
+        let model = load_model_with_gpt(&dir.join("model"), &gpt).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(model.gpt.format().name(), format, "{}", gpt.display());
+        let lines = run_teacher_forced(&model, &fx).unwrap_or_else(|e| panic!("{e}"));
+        for line in check_teacher_forced(&lines, &fx, max_rel, min_agree)
+            .unwrap_or_else(|e| panic!("{format}: {e}"))
+        {
+            println!("{format} {line}");
         }
     }
 }

@@ -1,17 +1,33 @@
 //! `xtts-probe`: the XTTS core driven from the command line, built natively and for
 //! wasm32-wasip1 so the same code is checked (and timed) in both.
 //!
-//!   xtts-probe parity <fixtures-dir>         one JSON line per fixture voice and case
-//!   xtts-probe bench <model-dir> [codes]      load, cloning, GPT prefill/step, vocoder timings
+//!   xtts-probe parity <fixtures-dir>                 one JSON line per fixture voice and case
+//!   xtts-probe teacher-forced <fixtures-dir> <fmt>   the fixture's quantized GPT on coqui's codes
+//!   xtts-probe bench <model-dir> [codes] [gpt-file]  load, cloning, GPT prefill/step, vocoder
+//!   xtts-probe quality <model-dir> <gpt-file> [codes] a quantized GPT against the f32 one
 
 use std::path::Path;
 use std::time::Instant;
 
-use sawt_xtts::gpt::CodeModel;
-use sawt_xtts::parity::{load_model, run_fixture, Fixture, MODEL_FILES};
+use sawt_xtts::generate::{generate, greedy_choices, teacher_forced, CodeOptions, Decoding};
+use sawt_xtts::gpt::{CodeModel, GptWeights};
+use sawt_xtts::parity::{
+    load_model, load_model_with_gpt, rel_rms, run_fixture, run_teacher_forced, Fixture,
+};
 use sawt_xtts::vocoder::{VocoderStream, DEFAULT_CONTEXT};
-use sawt_xtts::Xtts;
+use sawt_xtts::weights::Weights;
+use sawt_xtts::{ModelFiles, Xtts, XttsConfig};
 use serde_json::json;
+
+fn teacher(dir: &Path, format: &str) -> Result<(), String> {
+    let fx = Fixture::load(dir)?;
+    let gpt = dir.join(format!("model-{format}/gpt.safetensors"));
+    let model = load_model_with_gpt(&dir.join("model"), &gpt)?;
+    for line in run_teacher_forced(&model, &fx)? {
+        println!("{line}");
+    }
+    Ok(())
+}
 
 fn parity(dir: &Path) -> Result<(), String> {
     let fx = Fixture::load(dir)?;
@@ -51,19 +67,40 @@ fn peak_rss_mib() -> Option<f64> {
 
 /// One sentence on a random model: the codes are forced (random weights rarely stop), the
 /// text is 40 tokens (a sentence under Arabic's 166-character limit), the voice a 6 s clip.
-fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
-    let t = Instant::now();
-    let mut files = std::collections::BTreeMap::new();
-    let mut bytes = 0usize;
-    for name in MODEL_FILES {
-        let b = read_exact_size(&dir.join(name)).map_err(|e| format!("{name}: {e}"))?;
-        bytes += b.len();
-        files.insert(name.to_string(), b);
+/// The model's files read when the loader asks for each (as the store hands them over), with
+/// the bytes and time the reads took.
+struct FilesOnDemand<'a> {
+    dir: &'a Path,
+    gpt: Option<&'a Path>,
+    bytes: usize,
+    read_ms: f64,
+}
+
+impl ModelFiles for FilesOnDemand<'_> {
+    fn take(&mut self, name: &str) -> Option<Vec<u8>> {
+        let path = match self.gpt {
+            Some(g) if name == "gpt.safetensors" => g.to_path_buf(),
+            _ => self.dir.join(name),
+        };
+        let t = Instant::now();
+        let b = read_exact_size(&path).ok()?;
+        self.read_ms += ms(t);
+        self.bytes += b.len();
+        Some(b)
     }
-    let read_ms = ms(t);
+}
+
+fn bench(dir: &Path, n_codes: usize, gpt: Option<&Path>) -> Result<(), String> {
     let t = Instant::now();
+    let mut files = FilesOnDemand {
+        dir,
+        gpt,
+        bytes: 0,
+        read_ms: 0.0,
+    };
     let model = Xtts::load(&mut files).map_err(|e| e.to_string())?;
-    let build_ms = ms(t);
+    let (bytes, read_ms) = (files.bytes, files.read_ms);
+    let build_ms = ms(t) - read_ms;
     let rate = 22_050u32;
     let clip: Vec<f32> = (0..rate as usize * 6)
         .map(|i| 0.3 * ((i as f32) * 0.031).sin() * ((i as f32) * 0.0007).sin())
@@ -122,7 +159,8 @@ fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
     let audio_s = streamed as f64 / f64::from(model.output_rate());
     println!(
         "{}",
-        json!({"model": dir.display().to_string(), "model_bytes": bytes, "read_ms": read_ms,
+        json!({"model": dir.display().to_string(), "gpt_format": model.gpt.format().name(),
+               "model_bytes": bytes, "read_ms": read_ms,
                "build_ms": build_ms, "clone_6s_ms": clone_ms, "prefill_ms": prefill_ms,
                "step_ms": step_ms, "codes": n_codes, "vocoder_ms": vocoder_ms,
                "audio_s": audio_s, "vocoder_rtf": vocoder_ms / 1e3 / audio_s,
@@ -133,15 +171,107 @@ fn bench(dir: &Path, n_codes: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// A GPT file with the model's config.
+fn gpt_weights(dir: &Path, gpt: &Path) -> Result<(XttsConfig, GptWeights), String> {
+    let config = std::fs::read(dir.join("config.json")).map_err(|e| e.to_string())?;
+    let config = XttsConfig::from_json(&config).map_err(|e| e.to_string())?;
+    let bytes = read_exact_size(gpt).map_err(|e| format!("{}: {e}", gpt.display()))?;
+    let weights = Weights::from_bytes(bytes).map_err(|e| e.to_string())?;
+    let gpt = GptWeights::new(weights, &config).map_err(|e| e.to_string())?;
+    Ok((config, gpt))
+}
+
+/// The issue's quality report for a quantized GPT: the f32 GPT decodes `n_codes` codes
+/// greedily (stop code suppressed by the budget only) from fixed pseudo-random conditioning
+/// latents and text; the quantized GPT is teacher-forced on those codes; printed: the relative
+/// RMS error of its logits and latents against the f32 ones and its top-1 (greedy choice)
+/// agreement with the f32 codes.
+fn quality(dir: &Path, qgpt: &Path, n_codes: usize) -> Result<(), String> {
+    let (config, f32_gpt) = gpt_weights(dir, &dir.join("gpt.safetensors"))?;
+    let (_, q_gpt) = gpt_weights(dir, qgpt)?;
+    let width = f32_gpt.width();
+    let mut seed = 0x2026_1202u32;
+    let cond: Vec<f32> = (0..32 * width)
+        .map(|_| {
+            seed = seed.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            ((seed >> 8) as f32 / (1u32 << 24) as f32 - 0.5) * 2.0
+        })
+        .collect();
+    let text: Vec<u32> = (0..40).map(|i| 3 + (i * 7) % 200).collect();
+    let a = &config.model_args;
+    let options = CodeOptions {
+        decoding: Decoding::Greedy,
+        repetition_penalty: config.repetition_penalty,
+        max_codes: n_codes.min(config.max_codes()),
+        start_code: a.gpt_start_audio_token,
+        stop_code: a.gpt_stop_audio_token,
+    };
+    let err = |e: sawt_xtts::XttsError| e.to_string();
+    let codes = generate(&mut f32_gpt.session(), &cond, &text, &options).map_err(err)?;
+    let want = teacher_forced(&mut f32_gpt.session(), &cond, &text, &codes.codes).map_err(err)?;
+    let t = Instant::now();
+    let got = teacher_forced(&mut q_gpt.session(), &cond, &text, &codes.codes).map_err(err)?;
+    let q_ms = ms(t);
+    let cat = |o: &[sawt_xtts::gpt::StepOutput], logits: bool| -> Vec<f32> {
+        o.iter()
+            .flat_map(|s| if logits { &s.logits } else { &s.latent }.iter().copied())
+            .collect()
+    };
+    let choices = greedy_choices(&got, &codes.codes, &options);
+    let agree = choices
+        .iter()
+        .zip(&codes.codes)
+        .filter(|(a, b)| a == b)
+        .count();
+    // Top-1 of the raw logits too (no repetition penalty): random weights give flat logits.
+    let raw_top1 = got
+        .iter()
+        .zip(&want)
+        .filter(|(g, w)| argmax(&g.logits) == argmax(&w.logits))
+        .count();
+    println!(
+        "{}",
+        json!({"gpt_format": q_gpt.format().name(), "codes": codes.codes.len(),
+               "logits_rel_rms": rel_rms(&cat(&got, true), &cat(&want, true)),
+               "latents_rel_rms": rel_rms(&cat(&got, false), &cat(&want, false)),
+               "greedy_agreement": agree as f64 / codes.codes.len().max(1) as f64,
+               "raw_top1_agreement": raw_top1 as f64 / want.len().max(1) as f64,
+               "teacher_forced_ms": q_ms, "peak_rss_mib": peak_rss_mib()})
+    );
+    Ok(())
+}
+
+fn argmax(v: &[f32]) -> usize {
+    let mut best = 0;
+    for (i, x) in v.iter().enumerate() {
+        if *x > v[best] {
+            best = i;
+        }
+    }
+    best
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let r = match args.get(1).map(String::as_str) {
         Some("parity") if args.len() >= 3 => parity(Path::new(&args[2])),
+        Some("teacher-forced") if args.len() >= 4 => teacher(Path::new(&args[2]), &args[3]),
         Some("bench") if args.len() >= 3 => bench(
             Path::new(&args[2]),
             args.get(3).and_then(|n| n.parse().ok()).unwrap_or(60),
+            args.get(4).map(Path::new),
         ),
-        _ => Err("usage: xtts-probe parity <fixtures-dir> | bench <model-dir> [codes]".into()),
+        Some("quality") if args.len() >= 4 => quality(
+            Path::new(&args[2]),
+            Path::new(&args[3]),
+            args.get(4).and_then(|n| n.parse().ok()).unwrap_or(60),
+        ),
+        _ => Err(
+            "usage: xtts-probe parity <fixtures-dir> | teacher-forced <fixtures-dir> \
+                  <q8|q4> | bench <model-dir> [codes] [gpt-file] | quality <model-dir> \
+                  <gpt-file> [codes]"
+                .into(),
+        ),
     };
     if let Err(e) = r {
         eprintln!("xtts-probe: {e}");
