@@ -76,7 +76,8 @@ fn repetition_penalty(scores: &mut [f32], seen: &[bool], penalty: f32) {
     }
 }
 
-fn argmax(scores: &[f32]) -> usize {
+/// The first index of the largest score (`torch.argmax`).
+pub fn argmax(scores: &[f32]) -> usize {
     let mut best = 0;
     for (i, &s) in scores.iter().enumerate() {
         if s > scores[best] {

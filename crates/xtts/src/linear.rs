@@ -87,12 +87,14 @@ impl Linear {
                 // Four outputs at a time where they divide evenly (every XTTS size does); the
                 // same bits as one at a time.
                 if b.len().is_multiple_of(4) {
-                    quantized4(x, n_in, b, y, |o, xq, xs| {
+                    quantized(x, n_in, b, y, |o, xq, xs| {
                         let os = [o, o + 1, o + 2, o + 3];
                         dot4_q8(os.map(row), os.map(scale), xq, xs)
                     });
                 } else {
-                    quantized(x, n_in, b, y, |o, xq, xs| dot_q8(row(o), scale(o), xq, xs));
+                    quantized(x, n_in, b, y, |o, xq, xs| {
+                        [dot_q8(row(o), scale(o), xq, xs)]
+                    });
                 }
             }
             Matrix::Q4 { q, s } => {
@@ -100,21 +102,26 @@ impl Linear {
                 quantized(x, self.n_in, b, y, |o, xq, xs| {
                     let nb = self.n_in / BLOCK;
                     let ws = &all[s.start + o * nb..s.start + (o + 1) * nb];
-                    dot_q4(&q[o * self.n_in / 2..(o + 1) * self.n_in / 2], ws, xq, xs)
+                    [dot_q4(
+                        &q[o * self.n_in / 2..(o + 1) * self.n_in / 2],
+                        ws,
+                        xq,
+                        xs,
+                    )]
                 })
             }
         }
     }
 }
 
-/// The rows of `x` quantized once, then each output's weight row (read from memory once)
-/// against every row.
-fn quantized(
+/// The rows of `x` quantized once, then each tile of `N` outputs' weight rows (read from
+/// memory once) against every row; `dot(o, …)` gives outputs `o..o + N`.
+fn quantized<const N: usize>(
     x: &[f32],
     n_in: usize,
     b: &[f32],
     y: &mut Vec<f32>,
-    dot: impl Fn(usize, &[i16], &[f32]) -> f32,
+    dot: impl Fn(usize, &[i16], &[f32]) -> [f32; N],
 ) {
     let n_out = b.len();
     let mut xq = QuantizedRows::default();
@@ -122,33 +129,11 @@ fn quantized(
     let rows = xq.rows();
     y.clear();
     y.resize(rows * n_out, 0.0);
-    for (o, bias) in b.iter().enumerate() {
+    for o in (0..n_out).step_by(N) {
         for t in 0..rows {
             let (xr, xs) = xq.row(t);
-            y[t * n_out + o] = bias + dot(o, xr, xs);
-        }
-    }
-}
-
-/// As [`quantized`], four outputs (`o..o + 4`) a call.
-fn quantized4(
-    x: &[f32],
-    n_in: usize,
-    b: &[f32],
-    y: &mut Vec<f32>,
-    dot4: impl Fn(usize, &[i16], &[f32]) -> [f32; 4],
-) {
-    let n_out = b.len();
-    let mut xq = QuantizedRows::default();
-    xq.quantize(x, n_in);
-    let rows = xq.rows();
-    y.clear();
-    y.resize(rows * n_out, 0.0);
-    for o in (0..n_out).step_by(4) {
-        for t in 0..rows {
-            let (xr, xs) = xq.row(t);
-            let v = dot4(o, xr, xs);
-            for r in 0..4 {
+            let v = dot(o, xr, xs);
+            for r in 0..N {
                 y[t * n_out + o + r] = b[o + r] + v[r];
             }
         }

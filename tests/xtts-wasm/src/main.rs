@@ -9,7 +9,9 @@
 use std::path::Path;
 use std::time::Instant;
 
-use sawt_xtts::generate::{generate, greedy_choices, teacher_forced, CodeOptions, Decoding};
+use sawt_xtts::generate::{
+    argmax, generate, greedy_choices, teacher_forced, CodeOptions, Decoding,
+};
 use sawt_xtts::gpt::{CodeModel, GptWeights};
 use sawt_xtts::parity::{
     load_model, load_model_with_gpt, rel_rms, run_fixture, run_teacher_forced, Fixture,
@@ -239,16 +241,6 @@ fn quality(dir: &Path, qgpt: &Path, n_codes: usize) -> Result<(), String> {
                "teacher_forced_ms": q_ms, "peak_rss_mib": peak_rss_mib()})
     );
     Ok(())
-}
-
-fn argmax(v: &[f32]) -> usize {
-    let mut best = 0;
-    for (i, x) in v.iter().enumerate() {
-        if *x > v[best] {
-            best = i;
-        }
-    }
-    best
 }
 
 fn main() {
