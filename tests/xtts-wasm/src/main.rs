@@ -5,6 +5,10 @@
 //!   xtts-probe teacher-forced <fixtures-dir> <fmt>   the fixture's quantized GPT on coqui's codes
 //!   xtts-probe bench <model-dir> [codes] [gpt-file]  load, cloning, GPT prefill/step, vocoder
 //!   xtts-probe quality <model-dir> <gpt-file> [codes] a quantized GPT against the f32 one
+//!   xtts-probe synth <model-dir> <clip.wav> <text> <out.wav> [--lang L] [--codes 1,2,…]
+//!                                                    one sentence end to end (scripts/xtts_compare.py)
+
+mod synth;
 
 use std::path::Path;
 use std::time::Instant;
@@ -258,10 +262,15 @@ fn main() {
             Path::new(&args[3]),
             args.get(4).and_then(|n| n.parse().ok()).unwrap_or(60),
         ),
+        Some("synth") => synth::parse(&args[2..]).and_then(|a| {
+            let model = load_model(a.model)?;
+            synth::synth(&model, &a)
+        }),
         _ => Err(
             "usage: xtts-probe parity <fixtures-dir> | teacher-forced <fixtures-dir> \
                   <q8|q4> | bench <model-dir> [codes] [gpt-file] | quality <model-dir> \
-                  <gpt-file> [codes]"
+                  <gpt-file> [codes] | synth <model-dir> <clip.wav> <text> <out.wav> \
+                  [--lang L] [--codes 1,2,…]"
                 .into(),
         ),
     };
