@@ -9,8 +9,8 @@ use crate::cloning::{Cloner, CloningSettings, Voice};
 use crate::config::XttsConfig;
 use crate::generate::{generate, CodeOptions, Codes, Decoding};
 use crate::gpt::GptWeights;
-use crate::onnx::{build, Plan};
-use crate::vocoder::Vocoder;
+use crate::onnx::{build, build_fixed, Plan};
+use crate::vocoder::{Blocks, Vocoder, BLOCK_FRAMES, FIRST_FRAMES};
 use crate::weights::Weights;
 use crate::XttsError;
 
@@ -36,6 +36,8 @@ pub struct Xtts {
     conditioning: Plan,
     speaker_encoder: Plan,
     hifigan: Plan,
+    /// HiFi-GAN planned for the streamed windows' steady shape.
+    hifigan_block: Plan,
 }
 
 impl Xtts {
@@ -55,7 +57,12 @@ impl Xtts {
         // once, a peak better reached before the GPT's weights are in memory.
         let conditioning = build(&take("conditioning.onnx")?, "conditioning")?;
         let speaker_encoder = build(&take("speaker_encoder.onnx")?, "speaker encoder")?;
-        let hifigan = build(&take("hifigan.onnx")?, "hifigan")?;
+        let hifigan_bytes = take("hifigan.onnx")?;
+        let hifigan = build(&hifigan_bytes, "hifigan")?;
+        // One fixed shape only: a second plan measured +77 MiB of peak linear memory in wasm
+        // (the 10 s answer then passes 1 GiB); the small first window runs symbolically.
+        let hifigan_block = build_fixed(&hifigan_bytes, "hifigan", "frames", BLOCK_FRAMES as i64)?;
+        drop(hifigan_bytes);
         let weights = Weights::from_bytes(take("gpt.safetensors")?)?;
         let mel_stats = weights.get("mel_stats", &[CLONING_MELS])?.to_vec();
         if mel_stats.iter().any(|v| *v == 0.0 || !v.is_finite()) {
@@ -72,6 +79,7 @@ impl Xtts {
             conditioning,
             speaker_encoder,
             hifigan,
+            hifigan_block,
         })
     }
 
@@ -156,9 +164,19 @@ impl Xtts {
     }
 
     pub fn vocoder(&self) -> Vocoder<'_> {
+        self.vocoder_with_blocks(Blocks {
+            first: Some((FIRST_FRAMES, &self.hifigan)),
+            steady: Some((BLOCK_FRAMES, &self.hifigan_block)),
+        })
+    }
+
+    /// The vocoder with other fixed-shape plans for its streamed windows (none: the symbolic
+    /// plan only, nothing streamed before the end).
+    pub fn vocoder_with_blocks<'a>(&'a self, blocks: Blocks<'a>) -> Vocoder<'a> {
         let a = &self.config.model_args;
         Vocoder::new(
             &self.hifigan,
+            blocks,
             self.gpt.width(),
             a.gpt_code_stride_len,
             a.output_hop_length,

@@ -7,7 +7,13 @@
 //! and each interpolated frame on two neighbours. [`VocoderStream`] therefore vocodes each new
 //! stretch of frames once, with `context` frames of input on either side, and emits only the
 //! samples whose whole window is final; what it emits equals the one-shot waveform (the
-//! parity test states the tolerance), and nothing is vocoded twice but the context.
+//! parity test states the tolerance), and nothing is vocoded twice but the context. Where the
+//! sentence is long enough, the first window is [`FIRST_FRAMES`] frames (early audio) and
+//! every later one [`BLOCK_FRAMES`], run by a plan built for that one shape (measured 2.2x
+//! faster natively and 1.9x in wasm than the symbolic plan, the same output bits); the
+//! symbolic plan takes the first window and what is left.
+
+use std::ops::Range;
 
 use crate::onnx::{run, Plan};
 use crate::XttsError;
@@ -67,6 +73,8 @@ impl Linear {
 /// The vocoder over its graph and the model's rates.
 pub struct Vocoder<'a> {
     pub hifigan: &'a Plan,
+    /// HiFi-GAN planned for the streamed windows' fixed shapes, if built.
+    pub blocks: Blocks<'a>,
     pub width: usize,
     pub stage1: Linear,
     pub stage2: Linear,
@@ -77,6 +85,7 @@ pub struct Vocoder<'a> {
 impl<'a> Vocoder<'a> {
     pub fn new(
         hifigan: &'a Plan,
+        blocks: Blocks<'a>,
         width: usize,
         stride: usize,
         hop: usize,
@@ -85,6 +94,7 @@ impl<'a> Vocoder<'a> {
     ) -> Self {
         Self {
             hifigan,
+            blocks,
             width,
             stage1: Linear::new(stride as f64 / hop as f64),
             stage2: Linear::new(rate_out as f64 / rate_in as f64),
@@ -118,8 +128,13 @@ impl<'a> Vocoder<'a> {
     }
 
     fn hifigan(&self, z: Vec<f32>, frames: usize, speaker: &[f32]) -> Result<Vec<f32>, XttsError> {
+        let plan = [self.blocks.first, self.blocks.steady]
+            .into_iter()
+            .flatten()
+            .find(|(n, _)| *n == frames)
+            .map_or(self.hifigan, |(_, plan)| plan);
         let (wav, _) = run(
-            self.hifigan,
+            plan,
             vec![
                 (vec![1, self.width, frames], z),
                 (vec![1, speaker.len(), 1], speaker.to_vec()),
@@ -145,23 +160,20 @@ impl<'a> Vocoder<'a> {
         self.hifigan(self.frames(latents, total, 0, frames), frames, speaker)
     }
 
-    /// Vocodes frames `[from, to)` of the final sequence with `context` frames either side
-    /// (clamped to what exists), returning the samples of `[from, to)` only.
+    /// Vocodes the frames `window` of the final sequence (every one of them final), returning
+    /// the samples of `emit` (inside `window`) only.
     fn window(
         &self,
         latents: &[f32],
         total: usize,
-        known_frames: usize,
-        span: std::ops::Range<usize>,
-        context: usize,
+        window: Range<usize>,
+        emit: Range<usize>,
         speaker: &[f32],
     ) -> Result<Vec<f32>, XttsError> {
-        let (from, to) = (span.start, span.end);
-        let lo = from.saturating_sub(context);
-        let hi = (to + context).min(known_frames);
-        let z = self.frames(latents, total, lo, hi);
-        let wav = self.hifigan(z, hi - lo, speaker)?;
-        Ok(wav[(from - lo) * self.hop..(to - lo) * self.hop].to_vec())
+        let z = self.frames(latents, total, window.start, window.end);
+        let wav = self.hifigan(z, window.len(), speaker)?;
+        let at = |f: usize| (f - window.start) * self.hop;
+        Ok(wav[at(emit.start)..at(emit.end)].to_vec())
     }
 }
 
@@ -187,30 +199,55 @@ impl<'v, 'a> VocoderStream<'v, 'a> {
         }
     }
 
-    /// Adds latents (`[n][width]`); returns the samples that are now final (may be empty).
+    /// The next fixed-shape window and the frames it emits, if the first `final_frames`
+    /// frames (all of them final) hold it: the first window starts at 0 and has the `first`
+    /// shape (small, for early audio), later ones start `context` frames before the first
+    /// unsent frame and have the `steady` shape; each emits all but its last `context` frames.
+    fn next_block(&self, final_frames: usize) -> Option<(Range<usize>, Range<usize>)> {
+        let b = &self.vocoder.blocks;
+        let (n, _) = if self.emitted == 0 {
+            b.first.or(b.steady)?
+        } else {
+            b.steady?
+        };
+        if n <= 2 * self.context {
+            return None;
+        }
+        let lo = self.emitted.saturating_sub(self.context);
+        let hi = lo + n;
+        (hi <= final_frames).then(|| (lo..hi, self.emitted..hi - self.context))
+    }
+
+    /// A fixed-shape window ending at the sentence's last frame (the graph sees the real end)
+    /// that starts at 0 or at least `context` frames before the unsent ones.
+    fn last_window(&self, frames: usize) -> Option<(Range<usize>, Range<usize>)> {
+        let b = &self.vocoder.blocks;
+        [b.steady, b.first]
+            .into_iter()
+            .flatten()
+            .find_map(|(n, _)| {
+                let lo = frames.checked_sub(n)?;
+                (lo == 0 || self.emitted >= lo + self.context)
+                    .then_some((lo..frames, self.emitted..frames))
+            })
+    }
+
+    /// Adds latents (`[n][width]`); returns the samples that are now final (may be empty:
+    /// always so without a fixed-shape plan, when [`Self::finish`] vocodes the whole sentence).
     pub fn push(&mut self, latents: &[f32]) -> Result<Vec<f32>, XttsError> {
         let v = self.vocoder;
         self.latents.extend_from_slice(latents);
         let known = self.latents.len() / v.width;
         // Frames that no later latent can change: stage-1 frames with both taps below the last
-        // latent, then stage-2 frames reading only those.
+        // latent, then stage-2 frames reading only those. Computing them needs a total length,
+        // and any total >= known gives the same values for final frames.
         let final1 = v.stage1.final_outputs(known);
         let final2 = v.stage2.final_outputs(final1);
-        let ready = final2.saturating_sub(self.context);
-        if ready <= self.emitted {
-            return Ok(Vec::new());
+        let mut out = Vec::new();
+        while let Some((window, emit)) = self.next_block(final2) {
+            out.extend(v.window(&self.latents, known, window, emit.clone(), &self.speaker)?);
+            self.emitted = emit.end;
         }
-        // The window reads frames up to `final2`; computing them needs a total length, and any
-        // total >= known gives the same values for final frames.
-        let out = v.window(
-            &self.latents,
-            known,
-            final2,
-            self.emitted..ready,
-            self.context,
-            &self.speaker,
-        )?;
-        self.emitted = ready;
         Ok(out)
     }
 
@@ -219,18 +256,16 @@ impl<'v, 'a> VocoderStream<'v, 'a> {
         let v = self.vocoder;
         let total = self.latents.len() / v.width;
         let frames = v.frame_count(total);
-        if frames <= self.emitted {
-            return Ok(Vec::new());
+        let mut out = Vec::new();
+        while self.emitted < frames {
+            let rest = self.emitted.saturating_sub(self.context)..frames;
+            let (window, emit) = self
+                .last_window(frames)
+                .or_else(|| self.next_block(frames))
+                .unwrap_or((rest, self.emitted..frames));
+            out.extend(v.window(&self.latents, total, window, emit.clone(), &self.speaker)?);
+            self.emitted = emit.end;
         }
-        let out = v.window(
-            &self.latents,
-            total,
-            frames,
-            self.emitted..frames,
-            self.context,
-            &self.speaker,
-        )?;
-        self.emitted = frames;
         Ok(out)
     }
 }
@@ -239,3 +274,19 @@ impl<'v, 'a> VocoderStream<'v, 'a> {
 /// configures it (conv_pre 7, upsampling 8·8·2·2 with kernels 16·16·4·4, resblocks 3/7/11 with
 /// dilations 1·3·5) sees about ±14 input frames; 16 leaves a margin.
 pub const DEFAULT_CONTEXT: usize = 16;
+
+/// HiFi-GAN plans for fixed window shapes (frames): `first` for a sentence's first window,
+/// `steady` for the rest (a plan given here is used for windows of that many frames, and may
+/// be the symbolic one). Either may be absent; without both nothing streams before the end.
+#[derive(Clone, Copy, Default)]
+pub struct Blocks<'a> {
+    pub first: Option<(usize, &'a Plan)>,
+    pub steady: Option<(usize, &'a Plan)>,
+}
+
+/// The first streamed window: 48 frames of audio (0.5 s, after about 15 codes) and 16 of
+/// right context, so the first audio comes early.
+pub const FIRST_FRAMES: usize = 64;
+/// Every later window: 96 new frames (about 22 codes, 1 s of audio) between 16 frames of
+/// context either side.
+pub const BLOCK_FRAMES: usize = 128;

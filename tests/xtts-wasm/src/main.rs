@@ -5,6 +5,7 @@
 //!   xtts-probe teacher-forced <fixtures-dir> <fmt>   the fixture's quantized GPT on coqui's codes
 //!   xtts-probe bench <model-dir> [codes] [gpt-file]  load, cloning, GPT prefill/step, vocoder
 //!   xtts-probe quality <model-dir> <gpt-file> [codes] a quantized GPT against the f32 one
+//!   xtts-probe vocoder-shapes <model-dir> <frames,…> HiFi-GAN: symbolic plan vs fixed-shape plans
 //!   xtts-probe synth <model-dir> <clip.wav> <text> <out.wav> [--lang L] [--codes 1,2,…]
 //!                                                    one sentence end to end (scripts/xtts_compare.py)
 
@@ -247,6 +248,54 @@ fn quality(dir: &Path, qgpt: &Path, n_codes: usize) -> Result<(), String> {
     Ok(())
 }
 
+/// HiFi-GAN with its symbolic plan and with plans fixed to each window length.
+fn vocoder_shapes(dir: &Path, lens: Vec<usize>) -> Result<(), String> {
+    use sawt_xtts::onnx::{build, build_fixed, run};
+    let bytes = read_exact_size(&dir.join("hifigan.onnx")).map_err(|e| e.to_string())?;
+    let config = std::fs::read(dir.join("config.json")).map_err(|e| e.to_string())?;
+    let config = XttsConfig::from_json(&config).map_err(|e| e.to_string())?;
+    let (width, spk) = (config.width(), config.model_args.d_vector_dim);
+    let t = Instant::now();
+    let sym = build(&bytes, "hifigan").map_err(|e| e.to_string())?;
+    let sym_build = ms(t);
+    for w in lens {
+        let t = Instant::now();
+        let fixed =
+            build_fixed(&bytes, "hifigan", "frames", w as i64).map_err(|e| e.to_string())?;
+        let fixed_build = ms(t);
+        let z: Vec<f32> = (0..width * w)
+            .map(|i| ((i * 7919 % 1000) as f32 / 500.0) - 1.0)
+            .collect();
+        let g: Vec<f32> = (0..spk)
+            .map(|i| ((i * 31 % 100) as f32 / 50.0) - 1.0)
+            .collect();
+        let inputs = || vec![(vec![1, width, w], z.clone()), (vec![1, spk, 1], g.clone())];
+        let mut times = [0.0f64; 2];
+        let mut outs = Vec::new();
+        for (k, plan) in [&sym, &fixed].into_iter().enumerate() {
+            run(plan, inputs()).map_err(|e| e.to_string())?;
+            let t = Instant::now();
+            for _ in 0..3 {
+                outs.push(run(plan, inputs()).map_err(|e| e.to_string())?.0);
+            }
+            times[k] = ms(t) / 3.0;
+        }
+        let diff = outs[0]
+            .iter()
+            .zip(&outs[3])
+            .map(|(a, b)| (a - b).abs())
+            .fold(0.0f32, f32::max);
+        println!(
+            "{}",
+            json!({"frames": w, "symbolic_ms": times[0], "fixed_ms": times[1],
+            "ratio": times[0] / times[1], "max_abs_diff": diff, "symbolic_build_ms": sym_build,
+            "fixed_build_ms": fixed_build, "audio_ms": (w * 256) as f64 / 24.0,
+            "peak_rss_mib": peak_rss_mib()})
+        );
+    }
+    Ok(())
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let r = match args.get(1).map(String::as_str) {
@@ -262,6 +311,10 @@ fn main() {
             Path::new(&args[3]),
             args.get(4).and_then(|n| n.parse().ok()).unwrap_or(60),
         ),
+        Some("vocoder-shapes") if args.len() >= 4 => vocoder_shapes(
+            Path::new(&args[2]),
+            args[3].split(',').filter_map(|n| n.parse().ok()).collect(),
+        ),
         Some("synth") => synth::parse(&args[2..]).and_then(|a| {
             let model = load_model(a.model)?;
             synth::synth(&model, &a)
@@ -270,7 +323,7 @@ fn main() {
             "usage: xtts-probe parity <fixtures-dir> | teacher-forced <fixtures-dir> \
                   <q8|q4> | bench <model-dir> [codes] [gpt-file] | quality <model-dir> \
                   <gpt-file> [codes] | synth <model-dir> <clip.wav> <text> <out.wav> \
-                  [--lang L] [--codes 1,2,…]"
+                  [--lang L] [--codes 1,2,…] | vocoder-shapes <model-dir> <frames,…>"
                 .into(),
         ),
     };
