@@ -8,6 +8,7 @@ pub mod env;
 pub mod error;
 pub mod http;
 pub mod multipart;
+pub mod output;
 #[cfg(feature = "store")]
 pub mod store_errors;
 
@@ -15,6 +16,7 @@ pub use auth::{check_client_key, constant_time_eq};
 pub use env::{Env, MapEnv};
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType, Response};
 pub use http::{header, RequestHead};
+pub use output::{Output, Recorder};
 
 /// [`ApiError::unknown_route`], for catch-all handlers.
 pub fn unknown_route(method: &str, route: &str) -> ApiError {

@@ -400,6 +400,43 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     None
 }
 
+/// A field of a form to send.
+#[derive(Debug, Clone, Copy)]
+pub enum Field<'a> {
+    Text(&'a str, &'a str),
+    /// name, filename, content type, bytes.
+    File(&'a str, &'a str, &'a str, &'a [u8]),
+}
+
+/// Encodes a form as httpx (the openai SDK's transport) does: `Content-Disposition` then
+/// `Content-Type` for files, CRLF everywhere. Returns the request's Content-Type and body.
+/// `boundary` must not occur in any value (callers use a long random-looking one).
+pub fn encode(fields: &[Field], boundary: &str) -> (String, Vec<u8>) {
+    let mut body = Vec::new();
+    for f in fields {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match f {
+            Field::Text(name, value) => body.extend_from_slice(
+                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
+                    .as_bytes(),
+            ),
+            Field::File(name, filename, ct, data) => {
+                body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; \
+                         filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n"
+                    )
+                    .as_bytes(),
+                );
+                body.extend_from_slice(data);
+                body.extend_from_slice(b"\r\n");
+            }
+        }
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -627,5 +664,23 @@ mod tests {
         assert_eq!(find(b"ab", b"abc"), None);
         assert_eq!(find(b"xxabc", b"abc"), Some(2));
         assert_eq!(find(b"aab", b"ab"), Some(1));
+    }
+
+    #[test]
+    fn encoded_forms_parse_back() {
+        let (ct, body) = encode(
+            &[
+                Field::Text("name", "أميرة"),
+                Field::File("file", "clip.wav", "audio/wav", b"RIFF\r\n--x"),
+            ],
+            "b0undary0123456789",
+        );
+        assert_eq!(ct, "multipart/form-data; boundary=b0undary0123456789");
+        let form = parse(&ct, &body, &Limits::default()).unwrap();
+        assert_eq!(form.text("name"), Some("أميرة"));
+        let file = form.part("file").unwrap();
+        assert_eq!(file.filename.as_deref(), Some("clip.wav"));
+        assert_eq!(file.content_type.as_deref(), Some("audio/wav"));
+        assert_eq!(file.data, b"RIFF\r\n--x");
     }
 }

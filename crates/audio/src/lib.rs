@@ -9,7 +9,9 @@ mod wav;
 
 pub use mel::{log_mel_spectrogram, Mel, HOP_LENGTH, N_FFT, N_MELS, SAMPLE_RATE};
 pub use resample::resample;
-pub use wav::{decode_wav, encode_wav_pcm16, probe_wav, Audio, WavInfo, MAX_CHANNELS};
+pub use wav::{
+    decode_wav, encode_wav_pcm16, probe_wav, sniff_non_wav, Audio, WavInfo, MAX_CHANNELS,
+};
 
 /// Everything that can be wrong with an audio upload. Messages are safe to show to a client.
 #[derive(Debug, thiserror::Error, PartialEq)]

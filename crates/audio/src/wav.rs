@@ -89,9 +89,51 @@ fn check_spec(spec: &WavSpec) -> Result<(), AudioError> {
     }
 }
 
+/// A streamed WAV (sawt's `/v1/audio/speech`, ffmpeg to a pipe) cannot know its length when
+/// the header is written and says 0xFFFFFFFF, "unknown": its data runs to the end of the file.
+/// Such a file is read as if the header gave that length (whole frames only); any other file
+/// is read as it is.
+fn unstream(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    use std::borrow::Cow;
+    let u32_at = |i: usize| {
+        bytes
+            .get(i..i + 4)
+            .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    if bytes.get(..4) != Some(b"RIFF") || bytes.get(8..12) != Some(b"WAVE") {
+        return Cow::Borrowed(bytes);
+    }
+    let mut at = 12;
+    let mut block = 0usize;
+    while let (Some(id), Some(size)) = (bytes.get(at..at + 4), u32_at(at + 4)) {
+        if id == b"fmt " {
+            // nBlockAlign: bytes per frame.
+            block = bytes
+                .get(at + 20..at + 22)
+                .map_or(0, |b| usize::from(u16::from_le_bytes([b[0], b[1]])));
+        }
+        if id == b"data" {
+            if size != u32::MAX || block == 0 {
+                break;
+            }
+            let data = (bytes.len() - (at + 8)) / block * block;
+            let Ok(data) = u32::try_from(data) else { break };
+            let mut owned = bytes[..at + 8 + data as usize].to_vec();
+            owned[at + 4..at + 8].copy_from_slice(&data.to_le_bytes());
+            let riff = (owned.len() - 8) as u32;
+            owned[4..8].copy_from_slice(&riff.to_le_bytes());
+            return Cow::Owned(owned);
+        }
+        // Chunks are padded to an even size.
+        at += 8 + size as usize + (size as usize & 1);
+    }
+    Cow::Borrowed(bytes)
+}
+
 /// Reads the header only. The frame count is what the data chunk can actually hold, so a header
 /// that claims more data than the file has is reported as truncated here, before decoding.
 pub fn probe_wav(bytes: &[u8]) -> Result<WavInfo, AudioError> {
+    let bytes = &*unstream(bytes);
     let r = reader(bytes)?;
     let spec = r.spec();
     check_spec(&spec)?;
@@ -117,6 +159,7 @@ pub fn probe_wav(bytes: &[u8]) -> Result<WavInfo, AudioError> {
 /// channels. Integers are scaled by 2^(bits-1), as whisper's reference loaders do.
 /// `max_seconds` is checked from the header, before any sample is decoded.
 pub fn decode_wav(bytes: &[u8], max_seconds: Option<f64>) -> Result<Audio, AudioError> {
+    let bytes = &*unstream(bytes);
     let info = probe_wav(bytes)?;
     if let Some(limit) = max_seconds {
         let seconds = info.duration_seconds();
@@ -185,6 +228,31 @@ pub fn encode_wav_pcm16(samples: &[f32], sample_rate: u32) -> Vec<u8> {
         let _ = w.finalize();
     }
     out.into_inner()
+}
+
+/// What the bytes look like when they are not WAV, for the 415 message.
+pub fn sniff_non_wav(b: &[u8]) -> Option<&'static str> {
+    let at = |i: usize, sig: &[u8]| b.get(i..i + sig.len()) == Some(sig);
+    if at(0, b"RIFF") && at(8, b"WAVE") {
+        return None;
+    }
+    Some(
+        if at(0, b"ID3") || (b.len() > 1 && b[0] == 0xFF && b[1] & 0xE0 == 0xE0) {
+            "MP3"
+        } else if at(0, b"OggS") {
+            "Ogg (Opus/Vorbis)"
+        } else if at(0, b"fLaC") {
+            "FLAC"
+        } else if at(4, b"ftyp") {
+            "MP4/M4A"
+        } else if at(0, &[0x1A, 0x45, 0xDF, 0xA3]) {
+            "WebM/Matroska"
+        } else if at(0, b"RIFF") || at(0, b"RIFX") || at(0, b"RF64") {
+            "RIFF, but not a plain WAVE"
+        } else {
+            "an unknown format"
+        },
+    )
 }
 
 #[cfg(test)]
@@ -272,6 +340,15 @@ mod tests {
         assert!(
             matches!(decode_wav(&zero_ch, None), Err(AudioError::Corrupt(ref m)) if m.contains("zero channels"))
         );
+        // A streamed WAV's "unknown" length (0xFFFFFFFF) reads to the end of the file, whole
+        // frames only; any other over-long claim is truncation.
+        let mut streamed = good.clone();
+        streamed[4..8].copy_from_slice(&u32::MAX.to_le_bytes());
+        streamed[40..44].copy_from_slice(&u32::MAX.to_le_bytes());
+        streamed.push(0x7F); // half a frame: dropped
+        let whole = decode_wav(&good, None).unwrap();
+        assert_eq!(decode_wav(&streamed, None).unwrap(), whole);
+        assert_eq!(probe_wav(&streamed).unwrap().frames, 1600);
         let mut huge = good.clone();
         huge[40..44].copy_from_slice(&0xFFFF_FFFEu32.to_le_bytes());
         assert!(matches!(
@@ -352,5 +429,25 @@ mod tests {
             assert_eq!(a.samples.len(), 500, "{fmt:?} {bits}");
             assert!(a.samples.iter().all(|v| v.abs() <= 1.0));
         }
+    }
+
+    #[test]
+    fn sniffing_names_common_formats() {
+        assert_eq!(sniff_non_wav(b"RIFF\0\0\0\0WAVEfmt "), None);
+        assert_eq!(sniff_non_wav(b"ID3\x04"), Some("MP3"));
+        assert_eq!(sniff_non_wav(&[0xFF, 0xFB, 0x90]), Some("MP3"));
+        assert_eq!(sniff_non_wav(b"OggS\0"), Some("Ogg (Opus/Vorbis)"));
+        assert_eq!(sniff_non_wav(b"fLaC"), Some("FLAC"));
+        assert_eq!(sniff_non_wav(b"\0\0\0\x20ftypM4A "), Some("MP4/M4A"));
+        assert_eq!(
+            sniff_non_wav(&[0x1A, 0x45, 0xDF, 0xA3]),
+            Some("WebM/Matroska")
+        );
+        assert_eq!(
+            sniff_non_wav(b"RIFF\0\0\0\0AVI "),
+            Some("RIFF, but not a plain WAVE")
+        );
+        assert_eq!(sniff_non_wav(b"hello"), Some("an unknown format"));
+        assert_eq!(sniff_non_wav(b""), Some("an unknown format"));
     }
 }

@@ -18,11 +18,14 @@ struct Cli {
 enum Command {
     /// Manage the models in a deployed app's key-value store.
     Models(commands::models::ModelsArgs),
+    /// Add, list and delete the voices of a deployed app (speech synthesis).
+    Voices(commands::voices::VoicesArgs),
     // `Bench(commands::bench::BenchArgs)` and `Transcribe(...)` plug in here.
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Models(args) => commands::models::run(args),
+        Command::Voices(args) => commands::voices::run(args),
     }
 }

@@ -1,23 +1,26 @@
 //! The audio formats `/v1/audio/speech` answers in. `pcm` is OpenAI's: raw 16-bit signed
 //! little-endian mono at the model's rate (24 kHz for XTTS v2, as OpenAI's). `wav` is the same
-//! samples behind a RIFF header; sawt's default, where OpenAI's is mp3 (no encoder here yet).
+//! samples behind a RIFF header; sawt's default, where OpenAI's is mp3 (no pure-Rust encoder
+//! here). `flac`: the same 16-bit samples, lossless ([`crate::flac`]).
 
 /// A response format this build produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AudioFormat {
     Wav,
     Pcm,
+    Flac,
 }
 
 impl AudioFormat {
     /// When the client names none: WAV (OpenAI defaults to mp3).
     pub const DEFAULT: Self = Self::Wav;
-    const ALL: [Self; 2] = [Self::Wav, Self::Pcm];
+    const ALL: [Self; 3] = [Self::Wav, Self::Pcm, Self::Flac];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Wav => "wav",
             Self::Pcm => "pcm",
+            Self::Flac => "flac",
         }
     }
 
@@ -37,6 +40,7 @@ impl AudioFormat {
         match self {
             Self::Wav => "audio/wav",
             Self::Pcm => "audio/pcm",
+            Self::Flac => "audio/flac",
         }
     }
 
@@ -50,32 +54,42 @@ impl AudioFormat {
                 out.extend_from_slice(&pcm);
                 out
             }
+            Self::Flac => crate::flac::encode(&pcm16_samples(samples), rate),
         }
     }
 
-    /// What a streamed answer starts with, before any sample: a WAV header whose sizes say
-    /// "unknown" (0xFFFFFFFF, as streamed WAV from OpenAI has; decoders read to the end).
+    /// What a streamed WAV or PCM answer starts with, before any sample: a WAV header whose
+    /// sizes say "unknown" (0xFFFFFFFF; decoders read to the end). FLAC's is the encoder's.
     pub fn stream_header(self, rate: u32) -> Vec<u8> {
         match self {
             Self::Wav => wav_header(rate, None),
-            Self::Pcm => Vec::new(),
+            Self::Pcm | Self::Flac => Vec::new(),
         }
     }
 
-    /// A streamed piece: the samples as 16-bit PCM (both formats carry the same bytes).
+    /// A streamed WAV/PCM piece: the samples as 16-bit PCM (both formats carry the same bytes).
     pub fn stream_piece(self, samples: &[f32]) -> Vec<u8> {
         pcm16(samples)
     }
 }
 
-/// Samples in [-1, 1] (clamped) to 16-bit little-endian, as `sawt_audio::encode_wav_pcm16`
-/// rounds them.
+/// A sample in [-1, 1] (clamped; NaN is 0) as 16-bit, as `sawt_audio::encode_wav_pcm16`
+/// rounds it.
+fn to_i16(s: f32) -> i16 {
+    let s = if s.is_nan() { 0.0 } else { s };
+    (s.clamp(-1.0, 1.0) * 32767.0).round() as i16
+}
+
+/// Samples to 16-bit values.
+pub fn pcm16_samples(samples: &[f32]) -> Vec<i16> {
+    samples.iter().map(|&s| to_i16(s)).collect()
+}
+
+/// Samples to 16-bit little-endian bytes.
 pub fn pcm16(samples: &[f32]) -> Vec<u8> {
     let mut out = Vec::with_capacity(samples.len() * 2);
     for &s in samples {
-        let s = if s.is_nan() { 0.0 } else { s };
-        let v = (s.clamp(-1.0, 1.0) * 32767.0).round() as i16;
-        out.extend_from_slice(&v.to_le_bytes());
+        out.extend_from_slice(&to_i16(s).to_le_bytes());
     }
     out
 }
@@ -149,7 +163,8 @@ mod tests {
     fn names_and_content_types() {
         assert_eq!(AudioFormat::parse("WAV"), Some(AudioFormat::Wav));
         assert_eq!(AudioFormat::parse("mp3"), None);
-        assert_eq!(AudioFormat::names(), ["wav", "pcm"]);
+        assert_eq!(AudioFormat::parse("flac"), Some(AudioFormat::Flac));
+        assert_eq!(AudioFormat::names(), ["wav", "pcm", "flac"]);
         assert_eq!(AudioFormat::Pcm.content_type(), "audio/pcm");
     }
 }

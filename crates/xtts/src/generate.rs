@@ -143,6 +143,19 @@ pub fn generate(
     text: &[u32],
     options: &CodeOptions,
 ) -> Result<Codes, XttsError> {
+    generate_observed(model, cond, text, options, &mut |_| Ok(()))
+}
+
+/// [`generate`], calling `on_latent` with each latent the vocoder will get, in order, as soon
+/// as it is computed (before its code is chosen: the latent does not depend on the choice).
+/// An error from `on_latent` ends the loop with that error.
+pub fn generate_observed(
+    model: &mut dyn CodeModel,
+    cond: &[f32],
+    text: &[u32],
+    options: &CodeOptions,
+    on_latent: &mut dyn FnMut(&[f32]) -> Result<(), XttsError>,
+) -> Result<Codes, XttsError> {
     let n = model.num_codes();
     if options.stop_code as usize >= n || options.start_code as usize >= n || n < 2 {
         return Err(XttsError::Config(
@@ -167,6 +180,7 @@ pub fn generate(
             ));
         }
         result.latents.extend_from_slice(&out.latent);
+        on_latent(&out.latent)?;
         let mut scores = out.logits;
         repetition_penalty(&mut scores, &seen, options.repetition_penalty);
         let code = match options.decoding {
@@ -310,6 +324,49 @@ mod tests {
         assert_eq!(m.fed, vec![2, 3], "the stop code is not fed back");
         // One latent per code: the prefill's and each fed code's.
         assert_eq!(out.latents, vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
+    }
+
+    #[test]
+    fn the_observer_sees_each_latent_in_order_and_can_end_the_loop() {
+        let script = vec![
+            vec![0.0, 0.0, 2.9, 1.0, 0.0, -1.0],
+            vec![0.0, 0.0, 0.0, 2.8, 0.0, -1.0],
+            vec![-4.0, 0.5, 0.4, 0.3, 0.2, 0.6],
+        ];
+        let mut seen = Vec::new();
+        let out = generate_observed(
+            &mut Fake::new(script.clone()),
+            &[0.0; 2],
+            &[1],
+            &options(Decoding::Greedy),
+            &mut |l| {
+                seen.extend_from_slice(l);
+                Ok(())
+            },
+        )
+        .unwrap();
+        assert_eq!(seen, out.latents);
+        assert_eq!(seen, vec![1.0, 1.0, 2.0, 2.0, 3.0, 3.0]);
+
+        let mut m = Fake::new(script);
+        let mut calls = 0;
+        let err = generate_observed(
+            &mut m,
+            &[0.0; 2],
+            &[1],
+            &options(Decoding::Greedy),
+            &mut |_| {
+                calls += 1;
+                if calls == 2 {
+                    Err(XttsError::Inference("client gone".into()))
+                } else {
+                    Ok(())
+                }
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("client gone"), "{err}");
+        assert_eq!(m.fed, vec![2], "no step after the observer's error");
     }
 
     #[test]

@@ -18,4 +18,4 @@ pub mod weights;
 pub use cloning::Voice;
 pub use config::XttsConfig;
 pub use error::XttsError;
-pub use model::{ModelFiles, Xtts};
+pub use model::{ModelFiles, VoiceCloner, Xtts};

@@ -14,6 +14,7 @@ mod http;
 mod kv;
 mod log;
 pub mod outbound;
+mod output;
 
 use std::time::Instant;
 
@@ -24,6 +25,7 @@ pub use env::SpinEnv;
 pub use http::{head, outgoing_head, read_body, send, start_stream};
 pub use kv::{open_default, SpinKv};
 pub use log::log_line;
+pub use output::SpinOutput;
 
 /// What a buffered handler answered, and what the log line adds after the status (timings, a
 /// server-side cause). Never headers, bodies or transcripts.
@@ -73,5 +75,47 @@ pub async fn serve_buffered<A, H>(
         head.route(),
         started.elapsed().as_millis(),
         handled.log
+    ));
+}
+
+/// Serves a request whose answer the core writes to an [`Output`](sawt_api::Output), whole or
+/// streamed as it is produced: `admit` decides from the head alone and returns the body limit;
+/// only then is the body read (at most one byte past the limit) and given to `handle`, which
+/// returns what the log line adds after the status. One log line per request.
+pub async fn serve_streamed<A, H>(
+    component: &str,
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    admit: A,
+    handle: H,
+) where
+    A: FnOnce(&RequestHead, &SpinEnv) -> Result<usize, ApiError>,
+    H: FnOnce(&RequestHead, &[u8], &SpinEnv, &mut SpinOutput) -> String,
+{
+    use sawt_api::Output;
+    let started = Instant::now();
+    let env = SpinEnv::default();
+    let head = head(&req);
+    let mut output = SpinOutput::new(out);
+    let log = match admit(&head, &env) {
+        Err(e) => {
+            output.respond(e.to_response());
+            String::new()
+        }
+        Ok(limit) => match read_body(req, limit).await {
+            Err(e) => {
+                output.respond(e.to_response());
+                String::new()
+            }
+            Ok(body) => handle(&head, &body, &env, &mut output),
+        },
+    };
+    output.finish();
+    log_line(&format!(
+        "{component}: {} {} -> {} in {} ms{log}",
+        head.method,
+        head.route(),
+        output.status,
+        started.elapsed().as_millis(),
     ));
 }

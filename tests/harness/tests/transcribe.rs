@@ -75,43 +75,17 @@ async fn push_fixture_model(app: &Harness) -> PushReport {
         .unwrap_or_else(|e| panic!("sawt models push through the admin component: {e:#}"))
 }
 
-/// A multipart form as the openai SDK's transport (httpx) encodes it.
-enum Field<'a> {
-    Text(&'a str, &'a str),
-    File(&'a str, &'a str, &'a [u8]),
-}
+use sawt_api::multipart::Field;
 
+/// A multipart form as the openai SDK's transport (httpx) encodes it.
 fn form(fields: &[Field]) -> (String, Vec<u8>) {
-    let boundary = "9f1c2e3d4b5a69788796a5b4c3d2e1f0";
-    let mut body = Vec::new();
-    for f in fields {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match f {
-            Field::Text(name, value) => body.extend_from_slice(
-                format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                    .as_bytes(),
-            ),
-            Field::File(name, filename, data) => {
-                body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\
-                         Content-Type: audio/wav\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(data);
-                body.extend_from_slice(b"\r\n");
-            }
-        }
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    sawt_api::multipart::encode(fields, "9f1c2e3d4b5a69788796a5b4c3d2e1f0")
 }
 
 /// An audio request: `file` plus `model=whisper-1` plus `fields`.
 fn audio_form(wav: &[u8], fields: &[(&str, &str)]) -> (String, Vec<u8>) {
     let mut all = vec![
-        Field::File("file", "audio.wav", wav),
+        Field::File("file", "audio.wav", "audio/wav", wav),
         Field::Text("model", "whisper-1"),
     ];
     all.extend(fields.iter().map(|(k, v)| Field::Text(k, v)));

@@ -12,6 +12,17 @@ use anyhow::{bail, Context, Result};
 
 /// `config.json` `format` of scripts/whisper_export.py (crates/whisper/src/config.rs).
 const WHISPER_FORMAT: &str = "sawt-whisper-onnx/";
+/// The files of scripts/xtts_export.py's layout (crates/xtts/src/model.rs), whose
+/// `config.json` is coqui's own (`"model": "xtts"`); the built-in voices file is optional.
+const XTTS_FILES: [&str; 6] = [
+    "config.json",
+    "vocab.json",
+    "gpt.safetensors",
+    "conditioning.onnx",
+    "speaker_encoder.onnx",
+    "hifigan.onnx",
+];
+const XTTS_SPEAKERS: &str = "speakers.safetensors";
 
 /// The names of the files to push, sorted; an error that says what to fix otherwise.
 pub fn model_files(dir: &Path) -> Result<Vec<String>> {
@@ -34,10 +45,17 @@ pub fn model_files(dir: &Path) -> Result<Vec<String>> {
             .into_iter()
             .map(str::to_owned)
             .collect()
+    } else if config["model"].as_str() == Some("xtts") {
+        let mut files: BTreeSet<String> = XTTS_FILES.iter().map(|f| f.to_string()).collect();
+        if dir.join(XTTS_SPEAKERS).is_file() {
+            files.insert(XTTS_SPEAKERS.to_owned());
+        }
+        files
     } else {
         bail!(
             "{}: unknown model format {format:?}; sawt pushes its own exports \
-             (scripts/whisper_export.py writes format \"{WHISPER_FORMAT}1\")",
+             (scripts/whisper_export.py writes format \"{WHISPER_FORMAT}1\", \
+             scripts/xtts_export.py coqui's XTTS config)",
             config_path.display()
         );
     };
@@ -146,5 +164,27 @@ mod tests {
         let d = folder(&[("config.json", r#"{"model_type":"xtts"}"#)]);
         let e = model_files(d.path()).unwrap_err().to_string();
         assert!(e.contains("unknown model format"), "{e}");
+    }
+
+    #[test]
+    fn the_xtts_layout_takes_its_speakers_file_when_there_is_one() {
+        let xtts = r#"{"model":"xtts","model_args":{}}"#;
+        let mut files = vec![("config.json", xtts)];
+        files.extend(XTTS_FILES[1..].iter().map(|f| (*f, "x")));
+        let d = folder(&files);
+        let mut want: Vec<&str> = XTTS_FILES.to_vec();
+        want.sort();
+        assert_eq!(model_files(d.path()).unwrap(), want);
+        std::fs::write(d.path().join(XTTS_SPEAKERS), "s").unwrap();
+        want.push(XTTS_SPEAKERS);
+        want.sort();
+        assert_eq!(model_files(d.path()).unwrap(), want);
+        std::fs::write(d.path().join("model.pth"), "ckpt").unwrap();
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(e.contains("holds model.pth"), "{e}");
+        std::fs::remove_file(d.path().join("hifigan.onnx")).unwrap();
+        std::fs::remove_file(d.path().join("model.pth")).unwrap();
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(e.contains("missing hifigan.onnx"), "{e}");
     }
 }

@@ -43,40 +43,12 @@ pub fn store() -> MemKv {
     kv
 }
 
-/// A form part: (name, filename+content type for files, bytes).
-pub enum Field<'a> {
-    Text(&'a str, &'a str),
-    File(&'a str, &'a str, &'a str, &'a [u8]),
-}
+pub use sawt_api::multipart::Field;
 
-/// Encodes a form the way httpx (the openai SDK's transport) does: a 32-hex-digit boundary,
-/// `Content-Disposition` then `Content-Type` for files, CRLF everywhere.
+/// Encodes a form the way httpx (the openai SDK's transport) does, with a 32-hex-digit
+/// boundary.
 pub fn form(fields: &[Field]) -> (String, Vec<u8>) {
-    let boundary = "4c2b0c8d1f7e4b2a9d3e6f1a0b5c7d8e";
-    let mut body = Vec::new();
-    for f in fields {
-        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-        match f {
-            Field::Text(name, value) => {
-                body.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n")
-                        .as_bytes(),
-                );
-            }
-            Field::File(name, filename, ct, data) => {
-                body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: {ct}\r\n\r\n"
-                    )
-                    .as_bytes(),
-                );
-                body.extend_from_slice(data);
-                body.extend_from_slice(b"\r\n");
-            }
-        }
-    }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    (format!("multipart/form-data; boundary={boundary}"), body)
+    sawt_api::multipart::encode(fields, "4c2b0c8d1f7e4b2a9d3e6f1a0b5c7d8e")
 }
 
 pub fn post(path: &str, ct: &str, body: &[u8], env: &MapEnv, kv: &dyn Kv) -> Outcome {
