@@ -38,13 +38,14 @@ const SENTENCES = ['أهلاً بيك!', 'أنا صوت،', 'مساعدك الم
 const HOLD_MS = 5000;
 const MAX_AUDIO_LENGTH = '45';
 const SHOTS = path.resolve(REPO, process.env.SAWT_SCREENSHOT_DIR || 'tests/browser/artifacts');
-/** Whether the app has /v1/audio/speech: then speech is asserted, else the text-only fallback. */
-const SPEECH = /^\[component\.synthesize\]/m.test(fs.readFileSync(path.join(REPO, 'spin.toml'), 'utf8'));
 
 const env = {};
 
 before(async () => {
   const executablePath = chromiumPath();
+  if (!/^\[component\.synthesize\]/m.test(fs.readFileSync(path.join(REPO, 'spin.toml'), 'utf8'))) {
+    throw new Error('spin.toml has no [component.synthesize]: the browser test exercises real speech');
+  }
   for (const name of ['spin-harness', 'mock-openrouter', 'sawt']) binary(name);
   const mock = await start(binary('mock-openrouter'), ['--port', '0'], 'listening on ');
   env.mock = mock.proc;
@@ -56,8 +57,9 @@ before(async () => {
     openrouter_timeout_secs: '5',
     admin_token: ADMIN,
     max_audio_length: MAX_AUDIO_LENGTH,
+    tts_model: 'xtts-v2',
+    enable_voice_cloning: 'true',
   };
-  if (SPEECH) Object.assign(variables, { tts_model: 'xtts-v2', enable_voice_cloning: 'true' });
   const args = ['up', '--listen', '127.0.0.1:0'];
   for (const [k, v] of Object.entries(variables)) args.push('--variable', `${k}=${v}`);
   // Only the variables given here: a developer's SPIN_VARIABLE_* must not leak in.
@@ -88,7 +90,7 @@ before(async () => {
     ],
   });
   fs.mkdirSync(SHOTS, { recursive: true });
-  console.log(`app ${env.origin}; speech ${SPEECH ? 'on (synthesize in spin.toml)' : 'NOT in spin.toml: asserting the text-only fallback'}`);
+  console.log(`app ${env.origin}`);
 });
 
 after(async () => {
@@ -232,18 +234,16 @@ test('before the Whisper model is pushed, a voice turn shows the command that lo
   assert.match(await box.locator('.server-message').textContent(), /the model `whisper-tiny` is not loaded/);
   await idle(page);
   assert.equal(await page.locator('.msg').count(), 0, 'no message without a transcript');
-  if (SPEECH) {
-    // No XTTS model: no voice to speak with (replies stay text), and making one names the command.
-    await page.locator('.notice[data-code="no_voice"]').waitFor();
-    await page.click('#settings-button');
-    await page.fill('#clone-name', 'أميرة');
-    await page.setInputFiles('#clone-file', CLONE_CLIP);
-    await page.click('#clone-submit');
-    const clone = page.locator('.notice.error[data-stage="clone"][data-code="model_not_loaded"]');
-    await clone.waitFor({ timeout: 120_000 });
-    assert.match(await clone.locator('pre code').textContent(), /^sawt models push \S+ --name xtts-v2 /);
-    await page.click('#settings-button');
-  }
+  // No XTTS model: no voice to speak with (replies stay text), and making one names the command.
+  await page.locator('.notice[data-code="no_voice"]').waitFor();
+  await page.click('#settings-button');
+  await page.fill('#clone-name', 'أميرة');
+  await page.setInputFiles('#clone-file', CLONE_CLIP);
+  await page.click('#clone-submit');
+  const clone = page.locator('.notice.error[data-stage="clone"][data-code="model_not_loaded"]');
+  await clone.waitFor({ timeout: 120_000 });
+  assert.match(await clone.locator('pre code').textContent(), /^sawt models push \S+ --name xtts-v2 /);
+  await page.click('#settings-button');
   assert.deepEqual(page.errors, []);
   await page.click('#clear-button');
   await page.close();
@@ -251,14 +251,9 @@ test('before the Whisper model is pushed, a voice turn shows the command that lo
 
 test('after the pushes, a new voice from a reference clip is made in the page and chosen', async () => {
   pushModel(env.origin, ADMIN, WHISPER_MODEL, 'whisper-tiny');
-  if (SPEECH) pushModel(env.origin, ADMIN, XTTS_MODEL, 'xtts-v2');
+  pushModel(env.origin, ADMIN, XTTS_MODEL, 'xtts-v2');
   const page = await openPage();
   env.page = page;
-  if (!SPEECH) {
-    await page.locator('.notice[data-code="speech_unavailable"]').waitFor();
-    assert.ok(await page.locator('#voice-select').isDisabled());
-    return;
-  }
   await page.click('#settings-button');
   await page.locator('#clone-form').waitFor();
   await page.fill('#clone-name', 'أميرة');
@@ -344,31 +339,26 @@ test('a voice turn: transcript, streamed reply, speech per sentence while it str
   const timings = (await page.evaluate(() => window.sawt.timings)).at(-1);
   const ms = (name) => (timings[name] === undefined ? 'n/a' : `${Math.round(timings[name] - timings.recordEnd)} ms`);
   console.log(
-    `# timings after the end of recording: transcript shown ${ms('transcript')}, first reply token ${ms('firstToken')}, first audio playing ${ms('firstAudio')}`,
+    `timings after the end of recording: transcript shown ${ms('transcript')}, first reply token ${ms('firstToken')}, first audio playing ${ms('firstAudio')}`,
   );
   assert.ok(timings.transcript > timings.recordEnd && timings.firstToken > timings.transcript);
 
   const log = await page.evaluate(() => window.__log);
-  if (SPEECH) {
-    // One speech request per sentence, in order, the first before the reply finished streaming.
-    assert.deepEqual(speeches.map((s) => JSON.parse(s.body).input), SENTENCES);
-    for (const s of speeches) {
-      const b = JSON.parse(s.body);
-      assert.equal(b.model, 'tts-1');
-      assert.equal(b.response_format, 'wav');
-      assert.equal(b.voice, env.voice);
-      const r = await s.request.response();
-      assert.equal(r.status(), 200);
-    }
-    assert.ok(speeches[0].at < chats[0].finished, 'the first sentence went to speech while the reply still streamed');
-    assert.ok(timings.firstAudio > timings.firstToken);
-    assert.ok(log.some((e) => e.attr === 'data-audio' && e.value === 'playing'), 'audio played');
-    assert.ok(log.some((e) => e.attr === 'data-state' && e.value === 'speaking'));
-    assert.equal(await page.getAttribute('body', 'data-played'), String(SENTENCES.length), 'every sentence played to its end');
-  } else {
-    assert.equal(speeches.length, 0);
-    assert.equal(timings.firstAudio, undefined);
+  // One speech request per sentence, in order, the first before the reply finished streaming.
+  assert.deepEqual(speeches.map((s) => JSON.parse(s.body).input), SENTENCES);
+  for (const s of speeches) {
+    const b = JSON.parse(s.body);
+    assert.equal(b.model, 'tts-1');
+    assert.equal(b.response_format, 'wav');
+    assert.equal(b.voice, env.voice);
+    const r = await s.request.response();
+    assert.equal(r.status(), 200);
   }
+  assert.ok(speeches[0].at < chats[0].finished, 'the first sentence went to speech while the reply still streamed');
+  assert.ok(timings.firstAudio > timings.firstToken);
+  assert.ok(log.some((e) => e.attr === 'data-audio' && e.value === 'playing'), 'audio played');
+  assert.ok(log.some((e) => e.attr === 'data-state' && e.value === 'speaking'));
+  assert.equal(await page.getAttribute('body', 'data-played'), String(SENTENCES.length), 'every sentence played to its end');
   const states = log.filter((e) => e.attr === 'data-state').map((e) => e.value);
   for (const s of ['recording', 'transcribing', 'thinking', 'idle']) assert.ok(states.includes(s), `${s} in ${states}`);
 });
@@ -380,7 +370,7 @@ test('a typed message gets the same streamed (and spoken) reply', async () => {
   await page.waitForFunction(() => document.body.dataset.state !== 'idle');
   await idle(page);
   assert.equal(await lastAssistant(page).textContent(), MOCK_ANSWER);
-  assert.equal(speeches.length, SPEECH ? SENTENCES.length : 0);
+  assert.deepEqual(speeches.map((s) => JSON.parse(s.body).input), SENTENCES);
   assert.deepEqual(page.errors, []);
 });
 
@@ -422,6 +412,49 @@ test('the conversation survives a reload (localStorage) and looks right at deskt
 
   assert.deepEqual(phone.errors, []);
   await phone.close();
+});
+
+test('stop interrupts a spoken reply: playback ends, no further speech is fetched', async () => {
+  const page = env.page;
+  const speeches = watch(page, '/v1/audio/speech');
+  const played = Number(await page.getAttribute('body', 'data-played'));
+  await sendText(page, 'احكيلي حكاية طويلة');
+  await page.waitForFunction(() => document.body.dataset.audio === 'playing', null, { timeout: 120_000 });
+  await page.click('#stop-button');
+  const stoppedAt = performance.now();
+  assert.equal(await page.getAttribute('body', 'data-audio'), 'idle');
+  assert.equal(await page.getAttribute('body', 'data-state'), 'idle');
+  assert.ok(await page.locator('#stop-button').isHidden());
+  await page.waitForTimeout(2000);
+  assert.equal(speeches.filter((s) => s.at > stoppedAt).length, 0, 'no speech request after stop');
+  assert.ok(speeches.length < SENTENCES.length || speeches.every((s) => s.finished), 'requests were ended');
+  // The stopped sentence does not count as played, nor do the ones after it.
+  assert.ok(Number(await page.getAttribute('body', 'data-played')) < played + SENTENCES.length);
+  assert.equal(await page.getAttribute('body', 'data-audio'), 'idle');
+  assert.deepEqual(page.errors, []);
+});
+
+test('without speech on the server (voices 404, as before the synthesize component) replies are text, with a notice', async () => {
+  const page = await env.context.newPage();
+  // What the fallback component answers for a path no component serves.
+  await page.route('**/v1/audio/voices', (route) =>
+    route.fulfill({
+      status: 404,
+      json: { error: { message: 'Invalid URL (GET /v1/audio/voices)', type: 'invalid_request_error', param: null, code: 'unknown_url' } },
+    }),
+  );
+  await page.goto(`${env.origin}/`);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+  await page.locator('.notice[data-code="speech_unavailable"]').waitFor();
+  assert.ok(await page.locator('#voice-select').isDisabled());
+  const speeches = watch(page, '/v1/audio/speech');
+  const before = await page.locator('.msg').count();
+  await sendText(page, 'من غير صوت');
+  await page.waitForFunction((n) => document.querySelectorAll('.msg').length === n + 2 && document.body.dataset.state === 'idle', before);
+  assert.equal(await lastAssistant(page).textContent(), MOCK_ANSWER);
+  assert.equal(speeches.length, 0);
+  assert.equal(await page.getAttribute('body', 'data-played'), '0');
+  await page.close();
 });
 
 test('API errors are shown in Arabic with the server message (mock 429); clear empties the page and the history', async () => {
