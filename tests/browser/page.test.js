@@ -414,6 +414,27 @@ test('the conversation survives a reload (localStorage) and looks right at deskt
   await phone.close();
 });
 
+test('a tap starts recording, the remaining seconds count down, and it stops by itself at max_audio_length', async () => {
+  const page = await env.context.newPage();
+  await page.route('**/web/config.json', (route) => route.fulfill({ json: { max_audio_length: 1.5, whisper_language: 'ar' } }));
+  const uploads = [];
+  await page.route('**/v1/audio/transcriptions', async (route) => {
+    uploads.push(route.request().postDataBuffer());
+    await route.continue();
+  });
+  await page.goto(`${env.origin}/`);
+  await page.waitForFunction(() => document.body.dataset.state === 'idle');
+  await page.click('#mic-button'); // a tap: recording goes on after the release
+  await page.waitForFunction(() => /فاضل/.test(document.getElementById('remaining').textContent));
+  assert.equal(await page.getAttribute('#mic-button', 'aria-pressed'), 'true');
+  await page.waitForFunction(() => document.body.dataset.state !== 'recording', null, { timeout: 10_000 });
+  await idle(page);
+  assert.equal(uploads.length, 1);
+  const wav = parseWav(uploads[0].subarray(uploads[0].indexOf('RIFF')));
+  assert.equal(wav.samples.length, 1.5 * 16000, 'cut at exactly max_audio_length');
+  await page.close();
+});
+
 test('stop interrupts a spoken reply: playback ends, no further speech is fetched', async () => {
   const page = env.page;
   const speeches = watch(page, '/v1/audio/speech');

@@ -8,9 +8,9 @@ the native core's and coqui's waveform; these prove the SDK's own requests and p
 import base64
 import json
 import subprocess
+import urllib.request
 import wave
 
-import httpx
 import openai
 import pytest
 
@@ -84,53 +84,56 @@ def test_streaming_to_a_file_gives_the_same_bytes(client, tmp_path):
     assert flac.content[:4] == b"fLaC"
 
 
-def test_sse_events_carry_the_audio_and_usage(app):
-    r = httpx.post(
-        app + "/v1/audio/speech",
-        headers={"Authorization": f"Bearer {CLIENT_KEY}"},
-        json={"model": "tts-1", "input": TEXT, "voice": "amira", "response_format": "pcm", "stream_format": "sse"},
-        timeout=120,
+def test_sse_events_carry_the_audio_and_usage(client):
+    # The SDK sends stream_format and hands back the event stream's bytes.
+    r = client.audio.speech.create(
+        model="tts-1", voice="amira", input=TEXT, response_format="pcm", stream_format="sse"
     )
-    assert r.headers["content-type"] == "text/event-stream"
+    assert r.response.headers["content-type"] == "text/event-stream"
     events = [json.loads(e.removeprefix("data: ")) for e in r.text.split("\n\n") if e]
     assert [e["type"] for e in events[:-1]] == ["speech.audio.delta"] * (len(events) - 1)
     audio = b"".join(base64.b64decode(e["audio"]) for e in events[:-1])
-    plain = httpx.post(
-        app + "/v1/audio/speech",
-        headers={"Authorization": f"Bearer {CLIENT_KEY}"},
-        json={"model": "tts-1", "input": TEXT, "voice": "amira", "response_format": "pcm"},
-        timeout=120,
-    )
+    plain = client.audio.speech.create(model="tts-1", voice="amira", input=TEXT, response_format="pcm")
     assert audio == plain.content
     assert events[-1]["type"] == "speech.audio.done"
-    assert events[-1]["usage"]["output_tokens"] > 0
+    usage = events[-1]["usage"]
+    assert usage["output_tokens"] > 0
+    assert usage["total_tokens"] == usage["input_tokens"] + usage["output_tokens"]
 
 
-def test_voices_round_trip_and_errors(app, client):
-    auth = {"Authorization": f"Bearer {CLIENT_KEY}"}
-    listed = httpx.get(app + "/v1/audio/voices", headers=auth).json()
-    assert listed["cloning_enabled"] is False
-    assert [v["name"] for v in listed["data"]] == ["amira"]
-    clip = (FIXTURES / "audio" / "nour.wav").read_bytes()
-    # A client may not clone here; the operator may.
-    r = httpx.post(app + "/v1/audio/voices", headers=auth, files={"file": ("n.wav", clip)}, data={"name": "nour"})
-    assert r.status_code == 403 and r.json()["error"]["code"] == "voice_cloning_disabled"
-    r = httpx.post(
-        app + "/v1/audio/voices", headers={"Authorization": f"Bearer {ADMIN}"},
-        files={"file": ("n.wav", clip)}, data={"name": "nour"}, timeout=120,
-    )
-    assert r.status_code == 201, r.text
-    nour = r.json()["id"]
-    spoken = client.audio.speech.create(model="tts-1", voice={"id": nour}, input=TEXT, response_format="pcm")
+def listed(app):
+    req = urllib.request.Request(app + "/v1/audio/voices", headers={"Authorization": f"Bearer {CLIENT_KEY}"})
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)
+
+
+def test_voices_round_trip_with_the_sdk(app, client):
+    listing = listed(app)
+    assert listing["cloning_enabled"] is False
+    assert [v["name"] for v in listing["data"]] == ["amira"]
+    clip = FIXTURES / "audio" / "nour.wav"
+    # A client may not clone here (the SDK's own voices.create: audio_sample + consent) ...
+    with pytest.raises(openai.PermissionDeniedError) as err:
+        client.audio.voices.create(name="nour", audio_sample=clip.open("rb"), consent="cons_1")
+    assert err.value.code == "voice_cloning_disabled"
+    # ... the operator, with the admin token, may.
+    admin = openai.OpenAI(base_url=app + "/v1", api_key=ADMIN, max_retries=0, timeout=120)
+    voice = admin.audio.voices.create(name="nour", audio_sample=clip.open("rb"), consent="cons_1")
+    assert voice.object == "audio.voice" and voice.type == "audio_sample" and voice.name == "nour"
+    assert voice.id.startswith("voice_")
+    spoken = client.audio.speech.create(model="tts-1", voice={"id": voice.id}, input=TEXT, response_format="pcm")
     assert len(spoken.content) > 0
     assert "nour" in sawt("voices", "ls", "--url", app, token=CLIENT_KEY)
-    sawt("voices", "rm", nour, "--url", app, token=CLIENT_KEY)
+    deleted = client.audio.voices.delete(voice.id)
+    assert (deleted.id, deleted.deleted, deleted.object) == (voice.id, True, "audio.voice.deleted")
     with pytest.raises(openai.NotFoundError) as err:
-        client.audio.speech.create(model="tts-1", voice=nour, input=TEXT)
+        client.audio.speech.create(model="tts-1", voice=voice.id, input=TEXT)
     assert err.value.code == "voice_not_found"
+    with pytest.raises(openai.NotFoundError):
+        client.audio.voices.delete(voice.id)
     with pytest.raises(openai.BadRequestError) as err:
-        client.audio.speech.create(model="tts-1", voice="amira", input=TEXT, response_format="mp3")
-    assert "wav, pcm, flac" in err.value.message
+        client.audio.speech.create(model="tts-1", voice="amira", input=TEXT, response_format="aac")
+    assert "wav, pcm, flac, mp3, opus" in err.value.message
     with pytest.raises(openai.BadRequestError):
         client.audio.speech.create(model="tts-1", voice="amira", input="ب" * 5000)
     with pytest.raises(openai.NotFoundError):

@@ -9,6 +9,7 @@ pub mod error;
 pub mod http;
 pub mod multipart;
 pub mod output;
+mod pyjson;
 #[cfg(feature = "store")]
 pub mod store_errors;
 
@@ -17,6 +18,7 @@ pub use env::{Env, MapEnv};
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType, Response};
 pub use http::{header, RequestHead};
 pub use output::{Output, Recorder};
+pub use pyjson::python_json;
 
 /// [`ApiError::unknown_route`], for catch-all handlers.
 pub fn unknown_route(method: &str, route: &str) -> ApiError {

@@ -307,7 +307,7 @@ fn plan_rice(folded: &[u32], block: usize, order: usize) -> RicePlan {
     let ks = kmax + 1;
     // Finest order: the block divides evenly and each partition outlasts the warm-up (§9.2.7).
     let mut p = 0;
-    while p < MAX_PARTITION_ORDER && block % (2 << p) == 0 && (block >> (p + 1)) > order {
+    while p < MAX_PARTITION_ORDER && block.is_multiple_of(2 << p) && (block >> (p + 1)) > order {
         p += 1;
     }
     let parts = 1usize << p;

@@ -1,7 +1,9 @@
 //! The audio formats `/v1/audio/speech` answers in. `pcm` is OpenAI's: raw 16-bit signed
 //! little-endian mono at the model's rate (24 kHz for XTTS v2, as OpenAI's). `wav` is the same
-//! samples behind a RIFF header; sawt's default, where OpenAI's is mp3 (no pure-Rust encoder
-//! here). `flac`: the same 16-bit samples, lossless ([`crate::flac`]).
+//! samples behind a RIFF header; sawt's default (lossless, and no encoder to run), where
+//! OpenAI's is mp3. `flac`: the same 16-bit samples, lossless ([`crate::flac`]); `mp3` (64 kb/s
+//! CBR, [`crate::mp3`]) and `opus` (Ogg Opus at 64 kb/s, [`crate::opus`]) from pure-Rust
+//! encoders whose output ffmpeg decodes in the tests.
 
 /// A response format this build produces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -9,18 +11,22 @@ pub enum AudioFormat {
     Wav,
     Pcm,
     Flac,
+    Mp3,
+    Opus,
 }
 
 impl AudioFormat {
     /// When the client names none: WAV (OpenAI defaults to mp3).
     pub const DEFAULT: Self = Self::Wav;
-    const ALL: [Self; 3] = [Self::Wav, Self::Pcm, Self::Flac];
+    const ALL: [Self; 5] = [Self::Wav, Self::Pcm, Self::Flac, Self::Mp3, Self::Opus];
 
     pub fn name(self) -> &'static str {
         match self {
             Self::Wav => "wav",
             Self::Pcm => "pcm",
             Self::Flac => "flac",
+            Self::Mp3 => "mp3",
+            Self::Opus => "opus",
         }
     }
 
@@ -41,13 +47,17 @@ impl AudioFormat {
             Self::Wav => "audio/wav",
             Self::Pcm => "audio/pcm",
             Self::Flac => "audio/flac",
+            Self::Mp3 => "audio/mpeg",
+            // An Ogg Opus file (RFC 7845's media type).
+            Self::Opus => "audio/ogg",
         }
     }
 
-    /// The whole answer at once.
-    pub fn encode(self, samples: &[f32], rate: u32) -> Vec<u8> {
+    /// The whole answer at once; `Err` when the format cannot carry `rate` (Opus takes 8,
+    /// 12, 16, 24 or 48 kHz; MP3 the MPEG rates).
+    pub fn encode(self, samples: &[f32], rate: u32) -> Result<Vec<u8>, String> {
         let pcm = pcm16(samples);
-        match self {
+        Ok(match self {
             Self::Pcm => pcm,
             Self::Wav => {
                 let mut out = wav_header(rate, Some(pcm.len()));
@@ -55,7 +65,13 @@ impl AudioFormat {
                 out
             }
             Self::Flac => crate::flac::encode(&pcm16_samples(samples), rate),
-        }
+            Self::Mp3 => {
+                crate::mp3::encode(&pcm16_samples(samples), rate).map_err(|e| e.to_string())?
+            }
+            Self::Opus => {
+                crate::opus::encode(&pcm16_samples(samples), rate).map_err(|e| e.to_string())?
+            }
+        })
     }
 
     /// What a streamed WAV or PCM answer starts with, before any sample: a WAV header whose
@@ -63,7 +79,7 @@ impl AudioFormat {
     pub fn stream_header(self, rate: u32) -> Vec<u8> {
         match self {
             Self::Wav => wav_header(rate, None),
-            Self::Pcm | Self::Flac => Vec::new(),
+            Self::Pcm | Self::Flac | Self::Mp3 | Self::Opus => Vec::new(),
         }
     }
 
@@ -125,7 +141,7 @@ mod tests {
     #[test]
     fn wav_decodes_back_to_the_same_samples_as_the_reference_encoder() {
         let samples = wave(2400);
-        let ours = AudioFormat::Wav.encode(&samples, 24_000);
+        let ours = AudioFormat::Wav.encode(&samples, 24_000).unwrap();
         assert_eq!(ours, sawt_audio::encode_wav_pcm16(&samples, 24_000));
         let back = sawt_audio::decode_wav(&ours, None).expect("decodes");
         assert_eq!(back.sample_rate, 24_000);
@@ -135,13 +151,16 @@ mod tests {
     #[test]
     fn pcm_is_the_wav_data_and_clamps() {
         let samples = [0.0, 1.0, -1.0, 2.0, -3.0, 0.5, f32::NAN];
-        let pcm = AudioFormat::Pcm.encode(&samples, 24_000);
+        let pcm = AudioFormat::Pcm.encode(&samples, 24_000).unwrap();
         let values: Vec<i16> = pcm
             .chunks_exact(2)
             .map(|b| i16::from_le_bytes([b[0], b[1]]))
             .collect();
         assert_eq!(values, [0, 32767, -32767, 32767, -32767, 16384, 0]);
-        assert_eq!(&AudioFormat::Wav.encode(&samples, 24_000)[44..], &pcm[..]);
+        assert_eq!(
+            &AudioFormat::Wav.encode(&samples, 24_000).unwrap()[44..],
+            &pcm[..]
+        );
     }
 
     #[test]
@@ -153,7 +172,7 @@ mod tests {
         }
         assert_eq!(&streamed[4..8], &u32::MAX.to_le_bytes());
         assert_eq!(&streamed[40..44], &u32::MAX.to_le_bytes());
-        let whole = AudioFormat::Wav.encode(&samples, 24_000);
+        let whole = AudioFormat::Wav.encode(&samples, 24_000).unwrap();
         assert_eq!(streamed[44..], whole[44..]);
         assert_eq!(streamed[8..40], whole[8..40]);
         assert!(AudioFormat::Pcm.stream_header(24_000).is_empty());
@@ -162,9 +181,10 @@ mod tests {
     #[test]
     fn names_and_content_types() {
         assert_eq!(AudioFormat::parse("WAV"), Some(AudioFormat::Wav));
-        assert_eq!(AudioFormat::parse("mp3"), None);
+        assert_eq!(AudioFormat::parse("aac"), None);
         assert_eq!(AudioFormat::parse("flac"), Some(AudioFormat::Flac));
-        assert_eq!(AudioFormat::names(), ["wav", "pcm", "flac"]);
+        assert_eq!(AudioFormat::parse("MP3"), Some(AudioFormat::Mp3));
+        assert_eq!(AudioFormat::names(), ["wav", "pcm", "flac", "mp3", "opus"]);
         assert_eq!(AudioFormat::Pcm.content_type(), "audio/pcm");
     }
 }

@@ -16,6 +16,8 @@
 pub mod config;
 pub mod flac;
 pub mod formats;
+pub mod mp3;
+pub mod opus;
 pub mod params;
 mod speech;
 mod store_files;

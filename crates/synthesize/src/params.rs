@@ -92,7 +92,12 @@ fn check_model(fields: &Map<String, Value>, model_name: &str) -> Result<(), ApiE
                 "`model` is required: use tts-1 (or tts-1-hd, gpt-4o-mini-tts, xtts)".into(),
             )
         })?;
-    if MODEL_ALIASES.contains(&model) || (!model_name.is_empty() && model == model_name) {
+    // Dated snapshots (`gpt-4o-mini-tts-2025-12-15`) are the same model to a client.
+    let openai_snapshot = model.starts_with("gpt-4o-mini-tts-");
+    if MODEL_ALIASES.contains(&model)
+        || openai_snapshot
+        || (!model_name.is_empty() && model == model_name)
+    {
         return Ok(());
     }
     Err(ApiError::not_found(format!(
@@ -230,7 +235,7 @@ mod tests {
         assert_eq!(p.format, AudioFormat::Pcm);
         assert_eq!(p.speed, 1.5);
         assert_eq!(p.stream, StreamFormat::Sse);
-        for model in ["tts-1-hd", "xtts", "xtts-v2"] {
+        for model in ["tts-1-hd", "xtts", "xtts-v2", "gpt-4o-mini-tts-2025-12-15"] {
             ok(&format!(r#"{{"model":"{model}","input":"x"}}"#));
         }
         // No voice: the configured default.
@@ -311,7 +316,7 @@ mod tests {
 
     #[test]
     fn unsupported_formats_list_the_supported_ones() {
-        let e = err(r#"{"model":"tts-1","input":"x","response_format":"mp3"}"#);
+        let e = err(r#"{"model":"tts-1","input":"x","response_format":"aac"}"#);
         for name in AudioFormat::names() {
             assert!(e.message.contains(name), "{e}");
         }

@@ -68,6 +68,13 @@ pub(crate) fn serve(
     }
 
     let rate = model.output_rate();
+    let mut encoder = Encoder::new(params.format, rate).map_err(|e| {
+        ApiError::bad_request(format!(
+            "response_format `{}` cannot carry this model's {rate} Hz audio ({e}); use wav, pcm or flac",
+            params.format.name()
+        ))
+        .with_param("response_format")
+    })?;
     let content_type = match params.stream {
         StreamFormat::Sse => "text/event-stream",
         StreamFormat::Audio => params.format.content_type(),
@@ -85,7 +92,6 @@ pub(crate) fn serve(
         return Ok(200);
     }
     let mut body = Body::new(out, params.stream);
-    let mut encoder = Encoder::new(params.format, rate);
     let mut run = Run {
         model: &model,
         voice: &chosen.voice,
@@ -108,13 +114,20 @@ pub(crate) fn serve(
     let (gone, samples) = (run.gone, run.samples);
     outcome.timings.audio_seconds = samples as f64 / f64::from(rate);
     match result {
-        Ok(()) => {
-            let tail = encoder.finish();
-            let t = &outcome.timings;
-            if !(body.audio(&tail) && body.done(t.text_tokens, t.codes)) {
-                outcome.detail = Some(GONE.into());
+        Ok(()) => match encoder.finish() {
+            Ok(tail) => {
+                let t = &outcome.timings;
+                if !(body.audio(&tail) && body.done(t.text_tokens, t.codes)) {
+                    outcome.detail = Some(GONE.into());
+                }
             }
-        }
+            Err(e) => {
+                outcome.detail = Some(format!("encoding the last audio failed: {e}"));
+                body.error(
+                    &ApiError::new(500, "audio encoding failed").with_code("encoding_failed"),
+                );
+            }
+        },
         Err(_) if gone => outcome.detail = Some(GONE.into()),
         Err(e) => {
             outcome.detail = Some(format!("synthesis failed after the first byte: {e}"));
@@ -192,7 +205,10 @@ impl Run<'_, '_> {
         if samples.is_empty() {
             return Ok(());
         }
-        let bytes = self.encoder.push(samples);
+        let bytes = self
+            .encoder
+            .push(samples)
+            .map_err(|e| XttsError::Inference(format!("audio encoding: {e}")))?;
         self.samples += samples.len();
         if !self.body.audio(&bytes) {
             self.gone = true;

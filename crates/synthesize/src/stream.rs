@@ -8,6 +8,8 @@ use serde_json::json;
 
 use crate::flac::FlacEncoder;
 use crate::formats::{pcm16_samples, AudioFormat};
+use crate::mp3::Mp3Encoder;
+use crate::opus::OpusEncoder;
 use crate::params::StreamFormat;
 use crate::Output;
 
@@ -16,36 +18,51 @@ pub(crate) enum Encoder {
     Pcm,
     Wav,
     Flac(FlacEncoder),
+    Mp3(Box<Mp3Encoder>),
+    Opus(Box<OpusEncoder>),
 }
 
 impl Encoder {
-    pub fn new(format: AudioFormat, rate: u32) -> Self {
-        match format {
+    /// `Err`: the format cannot carry the model's rate (said before anything is sent).
+    pub fn new(format: AudioFormat, rate: u32) -> Result<Self, String> {
+        Ok(match format {
             AudioFormat::Pcm => Self::Pcm,
             AudioFormat::Wav => Self::Wav,
             AudioFormat::Flac => Self::Flac(FlacEncoder::new(rate)),
-        }
+            AudioFormat::Mp3 => {
+                Self::Mp3(Box::new(Mp3Encoder::new(rate).map_err(|e| e.to_string())?))
+            }
+            AudioFormat::Opus => {
+                Self::Opus(Box::new(OpusEncoder::new(rate).map_err(|e| e.to_string())?))
+            }
+        })
     }
 
     pub fn header(&self, format: AudioFormat, rate: u32) -> Vec<u8> {
         match self {
             Self::Flac(f) => f.header(None),
-            _ => format.stream_header(rate),
+            Self::Mp3(m) => m.header(),
+            Self::Opus(o) => o.header(),
+            Self::Pcm | Self::Wav => format.stream_header(rate),
         }
     }
 
-    pub fn push(&mut self, samples: &[f32]) -> Vec<u8> {
-        match self {
+    pub fn push(&mut self, samples: &[f32]) -> Result<Vec<u8>, String> {
+        Ok(match self {
             Self::Pcm | Self::Wav => crate::formats::pcm16(samples),
             Self::Flac(f) => f.push(&pcm16_samples(samples)),
-        }
+            Self::Mp3(m) => m.push(&pcm16_samples(samples)).map_err(|e| e.to_string())?,
+            Self::Opus(o) => o.push(&pcm16_samples(samples)).map_err(|e| e.to_string())?,
+        })
     }
 
-    pub fn finish(self) -> Vec<u8> {
-        match self {
+    pub fn finish(self) -> Result<Vec<u8>, String> {
+        Ok(match self {
             Self::Pcm | Self::Wav => Vec::new(),
             Self::Flac(f) => f.finish(),
-        }
+            Self::Mp3(m) => m.finish(),
+            Self::Opus(o) => o.finish().map_err(|e| e.to_string())?,
+        })
     }
 }
 

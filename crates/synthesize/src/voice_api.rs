@@ -70,11 +70,13 @@ fn kv_error(e: KvError) -> ApiError {
     ApiError::from(StoreError::from(e))
 }
 
+/// OpenAI's voice object (`type`: every sawt voice comes from an audio sample) and `builtin`.
 fn object(info: &VoiceInfo) -> serde_json::Value {
     json!({
         "object": "audio.voice",
         "id": info.id,
         "name": info.name,
+        "type": "audio_sample",
         "builtin": info.builtin,
         "created_at": info.created_at,
     })
@@ -382,11 +384,24 @@ pub(crate) fn create(
 ) -> Result<Response, ApiError> {
     let content_type = sawt_api::header(req.headers, "content-type").unwrap_or("");
     let form = multipart::parse(content_type, req.body, &Limits::default())?;
+    // OpenAI's SDK sends the clip as `audio_sample` (with `consent`, the id of a recorded
+    // consent, which sawt accepts and does not check: consent is the operator's to obtain);
+    // curl users send `file`, as for transcriptions.
+    if form.text("type").is_some_and(|t| t != "audio_sample") {
+        return Err(ApiError::bad_request(
+            "sawt makes voices from audio samples only (`type`: `audio_sample`)",
+        )
+        .with_param("type"));
+    }
     let file = form
-        .part("file")
+        .part("audio_sample")
+        .or_else(|| form.part("file"))
         .filter(|p| p.filename.is_some() || !p.data.is_empty())
         .ok_or_else(|| {
-            ApiError::bad_request(format!("`file` is required: {SEND_CLIP}")).with_param("file")
+            ApiError::bad_request(format!(
+                "`file` (or `audio_sample`) is required: {SEND_CLIP}"
+            ))
+            .with_param("file")
         })?;
     let name = form.text("name").ok_or_else(|| {
         ApiError::bad_request("`name` is required: what to call the voice").with_param("name")

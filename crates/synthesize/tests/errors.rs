@@ -117,7 +117,7 @@ fn built_in_voices_come_from_the_speakers_file() {
     assert_eq!(list["data"].as_array().unwrap().len(), 2);
     assert_eq!(
         list["data"][0],
-        json!({"object": "audio.voice", "id": "Studio amira", "name": "Studio amira", "builtin": true, "created_at": 0})
+        json!({"object": "audio.voice", "id": "Studio amira", "name": "Studio amira", "type": "audio_sample", "builtin": true, "created_at": 0})
     );
     assert_eq!(list["default_voice"], "Studio amira");
     // coqui's voice for amira speaks case 0 exactly as coqui did.
@@ -161,7 +161,7 @@ fn safetensors(tensors: &[(String, Vec<f32>, Vec<usize>)]) -> Vec<u8> {
         );
     }
     let mut h = serde_json::to_vec(&header).unwrap();
-    while h.len() % 8 != 0 {
+    while !h.len().is_multiple_of(8) {
         h.push(b' ');
     }
     let mut out = (h.len() as u64).to_le_bytes().to_vec();
@@ -185,7 +185,7 @@ fn bad_speech_requests() {
             "voice",
         ),
         (
-            json!({"model": "tts-1", "input": "x", "response_format": "mp3"}),
+            json!({"model": "tts-1", "input": "x", "response_format": "aac"}),
             400,
             "response_format",
         ),

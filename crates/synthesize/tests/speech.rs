@@ -188,3 +188,81 @@ fn openai_voice_names_and_no_voice_speak_with_the_default() {
     );
     assert_eq!(r.body, karim.body);
 }
+
+/// `bytes` decoded by ffmpeg to 24 kHz mono 16-bit; a missing ffmpeg fails the test.
+fn ffmpeg_decode(bytes: &[u8], ext: &str) -> Vec<i16> {
+    let dir = std::env::temp_dir().join(format!("sawt-speech-{}-{ext}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let input = dir.join(format!("answer.{ext}"));
+    std::fs::write(&input, bytes).unwrap();
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-i"])
+        .arg(&input)
+        .args(["-f", "s16le", "-ac", "1", "-ar", "24000", "-"])
+        .output()
+        .unwrap_or_else(|e| panic!("ffmpeg could not run ({e}): apt-get install -y ffmpeg"));
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    i16s(&out.stdout)
+}
+
+/// The signal-to-noise ratio of `got` against `want` in dB, at the lag (0..2,000 samples of
+/// encoder delay) that fits best.
+fn best_snr(got: &[i16], want: &[i16]) -> f64 {
+    (0..2000)
+        .map(|lag| {
+            let (mut s, mut n) = (0.0f64, 0.0f64);
+            for (i, w) in want.iter().enumerate() {
+                let g = got.get(i + lag).copied().unwrap_or(0);
+                s += f64::from(*w).powi(2);
+                n += (f64::from(g) - f64::from(*w)).powi(2);
+            }
+            10.0 * (s / n.max(1e-9)).log10()
+        })
+        .fold(f64::MIN, f64::max)
+}
+
+#[test]
+fn mp3_and_opus_decode_with_ffmpeg_to_the_same_speech() {
+    let kv = store();
+    let env = env();
+    let voices = cloned_voices(&env, &kv);
+    let case = &reference().meta.cases[0];
+    let ask = |format: &str| {
+        let r = speech(
+            &json!({"model": "tts-1", "input": case.text, "voice": voices[&case.voice],
+                    "response_format": format}),
+            &env,
+            &kv,
+        );
+        assert_eq!(
+            r.status,
+            200,
+            "{format}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r
+    };
+    let pcm = i16s(&ask("pcm").body);
+    for (format, ext, content_type, min_snr) in [
+        ("mp3", "mp3", "audio/mpeg", 10.0),
+        ("opus", "ogg", "audio/ogg", 10.0),
+    ] {
+        let r = ask(format);
+        assert_eq!(r.header("content-type"), Some(content_type));
+        let decoded = ffmpeg_decode(&r.body, ext);
+        let extra = decoded.len() as f64 - pcm.len() as f64;
+        assert!(
+            (0.0..=2400.0).contains(&extra),
+            "{format}: {} samples decoded for {} (at most 0.1 s of encoder padding)",
+            decoded.len(),
+            pcm.len()
+        );
+        let snr = best_snr(&decoded, &pcm);
+        eprintln!("{format}: {} bytes, SNR {snr:.1} dB", r.body.len());
+        assert!(snr > min_snr, "{format}: SNR {snr:.1} dB");
+    }
+}

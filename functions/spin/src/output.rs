@@ -44,7 +44,7 @@ impl SpinOutput {
         let Ok(body) = outgoing.body() else {
             return false;
         };
-        ResponseOutparam::set(outparam, Ok(outgoing));
+        outparam.set(outgoing);
         self.status = status;
         match body.write() {
             Ok(stream) => {

@@ -27,14 +27,17 @@ const XTTS_SPEAKERS: &str = "speakers.safetensors";
 /// The names of the files to push, sorted; an error that says what to fix otherwise.
 pub fn model_files(dir: &Path) -> Result<Vec<String>> {
     let config_path = dir.join("config.json");
+    let bytes = std::fs::read(&config_path).with_context(|| {
+        format!(
+            "{} has no config.json: push a folder written by scripts/whisper_export.py --out \
+             or scripts/xtts_export.py",
+            dir.display()
+        )
+    })?;
+    // coqui's config.json (XTTS) is Python's JSON, with `Infinity`.
     let config: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(&config_path).with_context(|| {
-            format!(
-                "{} has no config.json: push a folder written by scripts/whisper_export.py --out",
-                dir.display()
-            )
-        })?)
-        .with_context(|| format!("{} is not JSON", config_path.display()))?;
+        serde_json::from_str(&sawt_api::python_json(&String::from_utf8_lossy(&bytes)))
+            .with_context(|| format!("{} is not JSON", config_path.display()))?;
     let format = config["format"].as_str().unwrap_or("");
     let wanted: BTreeSet<String> = if format.starts_with(WHISPER_FORMAT) {
         let tokenizer = config["tokenizer"]
@@ -168,7 +171,7 @@ mod tests {
 
     #[test]
     fn the_xtts_layout_takes_its_speakers_file_when_there_is_one() {
-        let xtts = r#"{"model":"xtts","model_args":{}}"#;
+        let xtts = r#"{"model":"xtts","max_audio_len":Infinity,"model_args":{}}"#;
         let mut files = vec![("config.json", xtts)];
         files.extend(XTTS_FILES[1..].iter().map(|f| (*f, "x")));
         let d = folder(&files);
