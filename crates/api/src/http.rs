@@ -126,3 +126,40 @@ mod tests {
         assert_eq!(bearer_token(None), "");
     }
 }
+
+/// `%XX` escapes decoded (a path segment, an RFC 5987 value); `None` for a bad escape or bytes
+/// that are not UTF-8.
+pub fn percent_decode(s: &str) -> Option<String> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' {
+            let hex = s.get(i + 1..i + 3)?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// A request as an adapter received it, for the cores that take a whole body. `headers`
+/// names may be in any case.
+#[derive(Debug, Clone, Copy)]
+pub struct Request<'a> {
+    pub method: &'a str,
+    /// Path, optionally with a query (ignored).
+    pub path: &'a str,
+    pub headers: &'a [(String, String)],
+    pub body: &'a [u8],
+}
+
+impl Request<'_> {
+    /// First value of a header, by case-insensitive name.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(self.headers, name)
+    }
+}

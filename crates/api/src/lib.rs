@@ -16,7 +16,7 @@ pub mod store_errors;
 pub use auth::{check_client_key, constant_time_eq};
 pub use env::{Env, MapEnv};
 pub use error::{ApiError, ErrorBody, ErrorEnvelope, ErrorType, Response};
-pub use http::{header, RequestHead};
+pub use http::{header, percent_decode, Request, RequestHead};
 pub use output::{Output, Recorder};
 pub use pyjson::python_json;
 

@@ -365,20 +365,7 @@ fn decode_ext_value(v: &str) -> Option<String> {
     if !charset.eq_ignore_ascii_case("utf-8") {
         return None;
     }
-    let mut out = Vec::with_capacity(encoded.len());
-    let b = encoded.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = encoded.get(i + 1..i + 3)?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
+    crate::http::percent_decode(encoded)
 }
 
 /// First index of `needle` in `haystack`. The needle (a delimiter) starts with CR, which is

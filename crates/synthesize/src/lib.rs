@@ -28,7 +28,7 @@ pub mod voices;
 use std::time::Duration;
 
 use sawt_api::{check_client_key, constant_time_eq, ApiError, Env, RequestHead, Response};
-pub use sawt_api::{Output, Recorder};
+pub use sawt_api::{Output, Recorder, Request};
 use sawt_store::Kv;
 
 pub use config::{push_command, vars, Config, Sampling, DEFAULT_TTS_MODEL};
@@ -38,16 +38,6 @@ pub use params::{parse, SpeechParams, StreamFormat, MAX_INPUT_CHARS, MODEL_ALIAS
 /// Routes this function answers.
 pub const SPEECH_PATH: &str = "/v1/audio/speech";
 pub const VOICES_PATH: &str = "/v1/audio/voices";
-
-/// A request as the adapter received it. `headers` names may be in any case.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    pub method: &'a str,
-    /// Path, optionally with a query (ignored).
-    pub path: &'a str,
-    pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
-}
 
 /// Where the time of one request went (zero for stages that did not run).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -83,25 +73,6 @@ enum Route {
     Voice(String),
 }
 
-/// `%XX` escapes decoded (a voice name may hold spaces or Arabic letters); `None` for a bad
-/// escape or bytes that are not UTF-8.
-fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' {
-            let hex = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(b[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
 fn route(path: &str) -> Option<Route> {
     let path = path.split('?').next().unwrap_or("").trim_end_matches('/');
     if path == SPEECH_PATH {
@@ -114,7 +85,7 @@ fn route(path: &str) -> Option<Route> {
     if id.is_empty() || id.contains('/') {
         return None;
     }
-    percent_decode(id).map(Route::Voice)
+    sawt_api::percent_decode(id).map(Route::Voice)
 }
 
 /// Who is asking: the operator (the admin token) or a client (its key, when keys are set).

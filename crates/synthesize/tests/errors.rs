@@ -346,3 +346,70 @@ fn a_missing_or_damaged_model_is_a_clear_error() {
         "no store keys in answers: {e}"
     );
 }
+
+/// An output whose client leaves after `left` writes.
+struct Leaving {
+    inner: sawt_synthesize::Recorder,
+    left: usize,
+}
+
+impl sawt_api::Output for Leaving {
+    fn respond(&mut self, r: sawt_api::Response) {
+        self.inner.respond(r);
+    }
+    fn start(&mut self, head: sawt_api::Response) -> bool {
+        self.inner.start(head)
+    }
+    fn write(&mut self, bytes: &[u8]) -> bool {
+        if self.left == 0 {
+            return false;
+        }
+        self.left -= 1;
+        self.inner.write(bytes)
+    }
+}
+
+#[test]
+fn a_client_that_leaves_midway_stops_the_synthesis_without_a_trap() {
+    let kv = store();
+    let env = env();
+    cloned_voices(&env, &kv);
+    // Three sentences; the client leaves after the header and the first audio piece.
+    let body = serde_json::to_vec(&say(
+        "مرحبا بيك في صوت. الجو حلو قوي. هل تريد أن تسمع شيئا؟",
+    ))
+    .unwrap();
+    let headers = vec![("content-type".to_string(), "application/json".to_string())];
+    let mut out = Leaving {
+        inner: sawt_synthesize::Recorder::default(),
+        left: 2,
+    };
+    let outcome = sawt_synthesize::handle(
+        &sawt_synthesize::Request {
+            method: "POST",
+            path: "/v1/audio/speech",
+            headers: &headers,
+            body: &body,
+        },
+        &env,
+        &kv,
+        &mut out,
+    );
+    assert_eq!(out.inner.status, 200);
+    assert_eq!(
+        out.inner.pieces.len(),
+        2,
+        "nothing written after the client left"
+    );
+    assert!(
+        outcome
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("went away")),
+        "{:?}",
+        outcome.detail
+    );
+    // The GPT loop ended inside the first sentence: no sentence was finished.
+    assert_eq!(outcome.timings.codes, 0);
+    assert!(outcome.timings.first_audio.is_some());
+}

@@ -20,6 +20,7 @@ mod params;
 use std::time::{Duration, Instant};
 
 use sawt_api::multipart::{self, Limits};
+pub use sawt_api::Request;
 use sawt_api::{check_client_key, model_load_error, ApiError, Env, RequestHead, Response};
 use sawt_store::{load_model_with, Kv, ReadOptions};
 use sawt_whisper::decode::{DecodeOptions, Task};
@@ -38,22 +39,6 @@ use crate::formats::{render, Transcription};
 /// Routes this function answers.
 pub const TRANSCRIPTIONS_PATH: &str = "/v1/audio/transcriptions";
 pub const TRANSLATIONS_PATH: &str = "/v1/audio/translations";
-
-/// A request as the adapter received it. `headers` names may be in any case.
-#[derive(Debug, Clone, Copy)]
-pub struct Request<'a> {
-    pub method: &'a str,
-    /// Path, optionally with a query (ignored).
-    pub path: &'a str,
-    pub headers: &'a [(String, String)],
-    pub body: &'a [u8],
-}
-
-impl Request<'_> {
-    fn header(&self, name: &str) -> Option<&str> {
-        sawt_api::header(self.headers, name)
-    }
-}
 
 /// Where the time of one request went (zero for stages that did not run).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]

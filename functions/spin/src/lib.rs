@@ -57,25 +57,12 @@ pub async fn serve_buffered<A, H>(
     A: FnOnce(&RequestHead, &SpinEnv) -> Result<usize, ApiError>,
     H: FnOnce(&RequestHead, &[u8], &SpinEnv) -> Handled,
 {
-    let started = Instant::now();
-    let env = SpinEnv::default();
-    let head = head(&req);
-    let handled = match admit(&head, &env) {
-        Err(e) => Handled::from(e.to_response()),
-        Ok(limit) => match read_body(req, limit).await {
-            Err(e) => Handled::from(e.to_response()),
-            Ok(body) => handle(&head, &body, &env),
-        },
-    };
-    let status = handled.response.status;
-    send(out, handled.response).await;
-    log_line(&format!(
-        "{component}: {} {} -> {status} in {} ms{}",
-        head.method,
-        head.route(),
-        started.elapsed().as_millis(),
+    serve_streamed(component, req, out, admit, |head, body, env, output| {
+        let handled = handle(head, body, env);
+        sawt_api::Output::respond(output, handled.response);
         handled.log
-    ));
+    })
+    .await
 }
 
 /// Serves a request whose answer the core writes to an [`Output`](sawt_api::Output), whole or

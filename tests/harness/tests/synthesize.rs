@@ -219,22 +219,6 @@ async fn speech_same_as_native(app: &Harness, body: Value) -> HarnessResponse {
     wasm
 }
 
-fn report(label: &str, r: &HarnessResponse) {
-    let Some(m) = &r.metrics else { return };
-    let log = r
-        .output
-        .lines()
-        .find(|l| l.starts_with("synthesize:"))
-        .unwrap_or("");
-    eprintln!(
-        "{label}: status {} instantiate {:?} total {:?} peak memory {:.1} MiB | {log}",
-        m.status,
-        m.instantiate,
-        m.total,
-        m.peak_memory_bytes as f64 / (1024.0 * 1024.0)
-    );
-}
-
 /// A raw HTTP/1.1 POST over loopback; the number of chunks of the chunked body and the body.
 fn chunked_post(addr: std::net::SocketAddr, path: &str, body: &[u8]) -> (usize, Vec<u8>) {
     let mut s = std::net::TcpStream::connect(addr).unwrap();
@@ -281,7 +265,7 @@ async fn a_cloned_voice_speaks_coquis_waveform_streamed_and_as_native() {
         .unwrap();
     let (ct, form) = clip_form(&voice.name, &read(&voice.file));
     let made = call(&app, "POST", "/v1/audio/voices", &ct, form).await;
-    report("create voice", &made);
+    common::report("create voice", "synthesize", &made);
     assert_eq!(made.status.as_u16(), 201, "{}", made.text());
     let id = serde_json::from_slice::<Value>(&made.body).unwrap()["id"]
         .as_str()
@@ -290,7 +274,7 @@ async fn a_cloned_voice_speaks_coquis_waveform_streamed_and_as_native() {
 
     let body = json!({"model": "tts-1", "input": case.text, "voice": id});
     let wav = speech_same_as_native(&app, body.clone()).await;
-    report("speech wav", &wav);
+    common::report("speech wav", "synthesize", &wav);
     let samples: Vec<f32> = wav.body[44..]
         .chunks_exact(2)
         .map(|b| f32::from(i16::from_le_bytes([b[0], b[1]])) / 32767.0)

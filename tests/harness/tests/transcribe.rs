@@ -236,24 +236,6 @@ fn first_json_difference(at: &str, a: &Value, b: &Value) -> Option<String> {
     }
 }
 
-/// Per-request cold start and memory as the harness saw them, plus the component's own
-/// account of the model load (its log line), for the closing note and CI logs.
-fn report(label: &str, r: &HarnessResponse) {
-    let Some(m) = &r.metrics else { return };
-    let log = r
-        .output
-        .lines()
-        .find(|l| l.starts_with("transcribe:"))
-        .unwrap_or("");
-    eprintln!(
-        "{label}: status {} instantiate {:?} total {:?} peak memory {:.1} MiB | {log}",
-        m.status,
-        m.instantiate,
-        m.total,
-        m.peak_memory_bytes as f64 / (1024.0 * 1024.0)
-    );
-}
-
 fn sent(body: (String, Vec<u8>)) -> Sent {
     Sent {
         content_type: body.0,
@@ -345,7 +327,7 @@ async fn every_response_format_matches_the_native_core() {
         .await;
         assert_eq!(r.status, 200, "{format}: {}", r.text());
         assert!(!r.body.is_empty(), "{format}: empty body");
-        report(&format!("transcribe {format}"), &r);
+        common::report(&format!("transcribe {format}"), "transcribe", &r);
         // A fresh instance per request: each one reads and builds the model again.
         assert!(r.output.contains("kv read"), "{}", r.output);
         if format == "verbose_json" {
@@ -402,7 +384,7 @@ async fn translation_and_resampled_stereo_match_the_native_core() {
     assert_eq!(r.status, 200, "{}", r.text());
     let v: Value = serde_json::from_slice(&r.body).unwrap();
     assert_eq!(v["task"], "translate");
-    report("translate verbose_json", &r);
+    common::report("translate verbose_json", "transcribe", &r);
 
     // 44.1 kHz stereo with a prompt: downmix, resampling and BPE run in wasm too.
     let r = assert_same_as_native(
@@ -420,7 +402,7 @@ async fn translation_and_resampled_stereo_match_the_native_core() {
     )
     .await;
     assert_eq!(r.status, 200, "{}", r.text());
-    report("transcribe 44.1 kHz stereo", &r);
+    common::report("transcribe 44.1 kHz stereo", "transcribe", &r);
     app.assert_clean();
 }
 
@@ -433,7 +415,7 @@ async fn no_model_is_503_naming_the_push_command() {
     let message = e["message"].as_str().unwrap();
     assert!(message.contains("sawt models push"), "{message}");
     assert!(message.contains(MODEL), "{message}");
-    report("no model", &r);
+    common::report("no model", "transcribe", &r);
     app.assert_clean();
 }
 
