@@ -22,6 +22,8 @@ pub mod params;
 mod speech;
 mod store_files;
 mod stream;
+#[cfg(test)]
+mod test_signal;
 mod voice_api;
 pub mod voices;
 

@@ -173,19 +173,7 @@ pub fn encode(samples: &[i16], sample_rate: u32) -> Result<Vec<u8>, OpusError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// 0.3 × 440 Hz + 0.2 × a chirp 100 Hz → 4 kHz over 3 s: tonal and broadband, and no
-    /// lag looks like another (a pure sine would match itself every period).
-    fn tone_and_chirp(n: usize, rate: u32) -> Vec<i16> {
-        let tau = 2.0 * std::f64::consts::PI;
-        (0..n)
-            .map(|i| {
-                let t = i as f64 / f64::from(rate);
-                let chirp = (tau * (100.0 * t + 650.0 * t * t)).sin();
-                (32767.0 * (0.3 * (tau * 440.0 * t).sin() + 0.2 * chirp)).round() as i16
-            })
-            .collect()
-    }
+    use crate::test_signal::tone_and_chirp;
 
     /// A decoder's raw output at `rate`: ffmpeg, or opusdec (the reference decoder, from
     /// opus-tools). A missing tool fails the test, never skips it.
