@@ -14,7 +14,7 @@ mod read;
 mod upload;
 
 pub use error::{Result, StoreError};
-pub use hash::{hex, is_sha256_hex, sha256_hex, ResumableSha256};
+pub use hash::{blake3_hex, hex, is_sha256_hex, sha256_hex, ResumableSha256};
 pub use kv::{FailingKv, Kv, KvError, MemKv, HOST_MAX_KEY, HOST_MAX_VALUE};
 pub use lifecycle::{abort_upload, collect_garbage, delete_model};
 pub use listing::{list_models, ModelInfo, StoreUsage};

@@ -36,6 +36,11 @@ pub struct FileEntry {
     pub sha256: String,
     pub chunks: u32,
     pub chunk_sha256: Vec<String>,
+    /// BLAKE3 of each chunk, what loads check: sha256 alone takes most of a request's load
+    /// budget in wasm. Empty in manifests written before it existed; loads then check the
+    /// sha256.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunk_blake3: Vec<String>,
 }
 
 /// The description of one published model version.
@@ -98,6 +103,18 @@ impl Manifest {
             }
             if !is_sha256_hex(&f.sha256) || !f.chunk_sha256.iter().all(|d| is_sha256_hex(d)) {
                 return Err(bad(format!("file {:?}: malformed sha256", f.name)));
+            }
+            // Absent is allowed (older manifests); present, it must cover every chunk, or a
+            // reader would check some chunks against nothing.
+            if !f.chunk_blake3.is_empty() && f.chunk_blake3.len() as u64 != want {
+                return Err(bad(format!(
+                    "file {:?}: {want} chunks but {} blake3 digests",
+                    f.name,
+                    f.chunk_blake3.len()
+                )));
+            }
+            if !f.chunk_blake3.iter().all(|d| is_sha256_hex(d)) {
+                return Err(bad(format!("file {:?}: malformed blake3", f.name)));
             }
         }
         Ok(())

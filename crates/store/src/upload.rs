@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Result, StoreError};
-use crate::hash::{hex, is_sha256_hex, sha256_hex, ResumableSha256};
+use crate::hash::{blake3_hex, hex, is_sha256_hex, sha256_hex, ResumableSha256};
 use crate::kv::Kv;
 use crate::lifecycle::{collect_garbage, delete_in_order};
 use crate::manifest::{
@@ -106,6 +106,11 @@ struct FileState {
     received: u64,
     hash: ResumableSha256,
     chunk_sha256: Vec<String>,
+    /// One per entry of `chunk_sha256`. A state saved before this field existed reads as
+    /// empty and fails the consistency check, so that file restarts and its manifest entry
+    /// is complete.
+    #[serde(default)]
+    chunk_blake3: Vec<String>,
     /// Set, and equal to the declared digest, once the last part arrived.
     sha256: Option<String>,
 }
@@ -320,6 +325,7 @@ fn read_state(kv: &dyn Kv, model: &str, id: &str, idx: usize, size: u64) -> Resu
     let st: FileState = serde_json::from_slice(&bytes).unwrap_or_default();
     let whole_chunks = st.received / CHUNK_SIZE as u64;
     let consistent = st.received <= size
+        && st.chunk_blake3.len() == st.chunk_sha256.len()
         && match &st.sha256 {
             Some(_) => {
                 st.received == size
@@ -441,6 +447,7 @@ pub fn put_part(
         let n = st.received / chunk;
         kv.set(&keys::chunk(model, id, idx, n), piece)?;
         st.chunk_sha256.push(sha256_hex(piece));
+        st.chunk_blake3.push(blake3_hex(piece));
         if st.received + piece.len() as u64 == spec.size {
             let actual = hex(&st.hash.clone().finalize(piece));
             if actual != spec.sha256 {
@@ -506,6 +513,7 @@ pub fn commit_upload(kv: &dyn Kv, model: &str, id: &str) -> Result<Committed> {
             sha256: sha,
             chunks: st.chunk_sha256.len() as u32,
             chunk_sha256: st.chunk_sha256,
+            chunk_blake3: st.chunk_blake3,
         });
     }
     // One listing instead of a lookup per chunk: every chunk must really be there.

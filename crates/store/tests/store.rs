@@ -191,7 +191,8 @@ fn a_flipped_byte_is_detected_anywhere() {
         match load_model(&kv, "m") {
             Err(StoreError::Corrupt { key: k, reason }) => {
                 assert_eq!(k, key);
-                assert!(reason.contains("sha256"), "{reason}");
+                // Loads check a current manifest's chunks with BLAKE3.
+                assert!(reason.contains("chunk blake3"), "{reason}");
             }
             other => panic!("{key}: {other:?}"),
         }
@@ -334,8 +335,38 @@ fn uploads_resume_and_check_parts() {
     .unwrap();
     let s = put_part(&kv, "m", &id, "w.bin", 5_000_000, &data[5_000_000..], &cfg).unwrap();
     assert!(s.complete);
-    commit_upload(&kv, "m", &id).unwrap();
+    let m = commit_upload(&kv, "m", &id).unwrap().manifest;
+    // Digests of chunks sent in earlier requests survive in the staged state.
+    let want: Vec<String> = data.chunks(CHUNK_SIZE).map(blake3_hex).collect();
+    assert_eq!(m.files[0].chunk_blake3, want);
     assert_eq!(load_model(&kv, "m").unwrap().files["w.bin"], data);
+}
+
+#[test]
+fn a_staged_file_from_before_chunk_blake3_restarts() {
+    let kv = MemKv::new();
+    let cfg = StoreConfig::default();
+    let data = bytes(2_500_000, 12);
+    let spec = UploadSpec::from_files(&[("w.bin", &data)]);
+    let Begin::Staging(st) = begin_upload(&kv, "m", &spec, &cfg).unwrap() else {
+        panic!()
+    };
+    put_part(&kv, "m", &st.id, "w.bin", 0, &data[..2_000_000], &cfg).unwrap();
+    // As an older build saved it: no BLAKE3 digests for the chunks it stored.
+    let state_key = format!("m/m/{}/0/state", st.id);
+    let mut state: serde_json::Value =
+        serde_json::from_slice(&kv.get(&state_key).unwrap().unwrap()).unwrap();
+    assert_eq!(state["chunk_blake3"].as_array().unwrap().len(), 2);
+    state.as_object_mut().unwrap().remove("chunk_blake3");
+    kv.put_raw(&state_key, serde_json::to_vec(&state).unwrap());
+    assert_eq!(
+        upload_status(&kv, "m", &st.id, &cfg).unwrap().files[0].received,
+        0
+    );
+    put_part(&kv, "m", &st.id, "w.bin", 0, &data, &cfg).unwrap();
+    let m = commit_upload(&kv, "m", &st.id).unwrap().manifest;
+    assert_eq!(m.files[0].chunk_blake3.len(), 3);
+    assert_eq!(chunks_only(&kv, "m").unwrap().files["w.bin"], data);
 }
 
 #[test]
@@ -559,4 +590,195 @@ fn bad_declarations_are_refused() {
         put_part(&kv, "m", "zzzz", "a", 0, b"a", &cfg),
         Err(StoreError::UploadNotFound { .. })
     ));
+}
+
+/// Rewrites the live manifest of `model` through `edit` (on its JSON) and re-points the
+/// pointer at it, as a publisher would have written it.
+fn rewrite_manifest(kv: &MemKv, model: &str, edit: impl FnOnce(&mut serde_json::Value)) {
+    let p = ModelReader::open(kv, model).unwrap().into_manifest();
+    let mkey = format!("m/{model}/{}/manifest", p.version);
+    let mut json: serde_json::Value =
+        serde_json::from_slice(&kv.get(&mkey).unwrap().unwrap()).unwrap();
+    edit(&mut json);
+    let bytes = serde_json::to_vec(&json).unwrap();
+    let pointer = Pointer {
+        version: p.version,
+        manifest_sha256: sha256_hex(&bytes),
+    };
+    kv.put_raw(&mkey, bytes);
+    kv.put_raw(
+        &format!("m/{model}/current"),
+        serde_json::to_vec(&pointer).unwrap(),
+    );
+}
+
+fn chunks_only(kv: &dyn Kv, model: &str) -> Result<LoadedModel> {
+    load_model_with(kv, model, ReadOptions::CHUNKS_ONLY)
+}
+
+#[test]
+fn a_published_model_carries_chunk_blake3_and_reads_back() {
+    let kv = MemKv::new();
+    let files = files_v1();
+    let m = publish_files(&kv, "m", &files).unwrap().manifest;
+    for (f, (_, data)) in m.files.iter().zip(&files) {
+        assert_eq!(f.chunk_blake3.len(), f.chunks as usize, "{}", f.name);
+        for (i, d) in f.chunk_blake3.iter().enumerate() {
+            let start = i * CHUNK_SIZE;
+            let end = (start + CHUNK_SIZE).min(data.len());
+            assert_eq!(d, &blake3_hex(&data[start..end]), "{} chunk {i}", f.name);
+        }
+    }
+    // Stored in the manifest itself, not only in the value commit returned.
+    let raw = kv
+        .get(&format!("m/m/{}/manifest", m.version))
+        .unwrap()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&raw).contains("\"chunk_blake3\""));
+    for loaded in [
+        load_model(&kv, "m").unwrap(),
+        chunks_only(&kv, "m").unwrap(),
+    ] {
+        assert_eq!(loaded.manifest, m);
+        for (name, data) in &files {
+            assert_eq!(&loaded.files[*name], data, "{name}");
+        }
+    }
+    let r = ModelReader::open(&kv, "m").unwrap();
+    for f in &m.files {
+        r.verify_file(&f.name).unwrap();
+    }
+}
+
+#[test]
+fn a_flipped_byte_is_caught_by_blake3() {
+    let kv = MemKv::new();
+    let m = publish_files(&kv, "m", &files_v1()).unwrap().manifest;
+    let key = format!("m/m/{}/0/1", m.version);
+    assert!(kv.flip_byte(&key, 999_999));
+    for result in [load_model(&kv, "m"), chunks_only(&kv, "m")] {
+        match result {
+            Err(StoreError::Corrupt { key: k, reason }) => {
+                assert_eq!(k, key);
+                assert!(reason.starts_with("chunk blake3 is "), "{reason}");
+                assert!(reason.contains(&m.files[0].chunk_blake3[1]), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    // The admin's full check still answers with the digest of record.
+    match ModelReader::open(&kv, "m")
+        .unwrap()
+        .verify_file("encoder.onnx")
+    {
+        Err(StoreError::Corrupt { key: k, reason }) => {
+            assert_eq!(k, key);
+            assert!(reason.starts_with("chunk sha256 is "), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_manifest_without_chunk_blake3_reads_and_checks_sha256() {
+    let kv = MemKv::new();
+    let files = files_v1();
+    let m = publish_files(&kv, "m", &files).unwrap().manifest;
+    // The format before chunk_blake3: the key is absent, not empty.
+    rewrite_manifest(&kv, "m", |json| {
+        for f in json["files"].as_array_mut().unwrap() {
+            // The empty file has no digests, so no key to remove.
+            f.as_object_mut().unwrap().remove("chunk_blake3");
+        }
+    });
+    let raw = kv
+        .get(&format!("m/m/{}/manifest", m.version))
+        .unwrap()
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&raw).contains("blake3"));
+
+    let loaded = chunks_only(&kv, "m").unwrap();
+    assert!(loaded
+        .manifest
+        .files
+        .iter()
+        .all(|f| f.chunk_blake3.is_empty()));
+    for (name, data) in &files {
+        assert_eq!(&loaded.files[*name], data, "{name}");
+    }
+    ModelReader::open(&kv, "m")
+        .unwrap()
+        .verify_file("encoder.onnx")
+        .unwrap();
+
+    let key = format!("m/m/{}/0/2", m.version);
+    assert!(kv.flip_byte(&key, 3));
+    for result in [load_model(&kv, "m"), chunks_only(&kv, "m")] {
+        match result {
+            Err(StoreError::Corrupt { key: k, reason }) => {
+                assert_eq!(k, key);
+                assert!(reason.starts_with("chunk sha256 is "), "{reason}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[test]
+fn chunk_blake3_must_cover_every_chunk_and_be_hex() {
+    type Edit = fn(&mut serde_json::Value);
+    let edits: [(&str, Edit); 3] = [
+        ("3 chunks but 2 blake3 digests", |json| {
+            json["files"][0]["chunk_blake3"]
+                .as_array_mut()
+                .unwrap()
+                .pop();
+        }),
+        ("3 chunks but 4 blake3 digests", |json| {
+            let extra = json["files"][0]["chunk_blake3"][0].clone();
+            json["files"][0]["chunk_blake3"]
+                .as_array_mut()
+                .unwrap()
+                .push(extra);
+        }),
+        ("malformed blake3", |json| {
+            json["files"][0]["chunk_blake3"][1] = "XYZ".into();
+        }),
+    ];
+    for (want, edit) in edits {
+        let kv = MemKv::new();
+        let m = publish_files(&kv, "m", &files_v1()).unwrap().manifest;
+        rewrite_manifest(&kv, "m", edit);
+        match ModelReader::open(&kv, "m") {
+            Err(StoreError::Corrupt { key, reason }) => {
+                assert_eq!(key, format!("m/m/{}/manifest", m.version));
+                assert!(reason.contains(want), "{want}: {reason}");
+            }
+            Err(e) => panic!("{want}: {e:?}"),
+            Ok(_) => panic!("{want}: opened"),
+        }
+    }
+}
+
+#[test]
+fn verify_file_checks_blake3_too() {
+    let kv = MemKv::new();
+    let files = files_v1();
+    publish_files(&kv, "m", &files).unwrap();
+    // Right bytes, wrong recorded BLAKE3: every load would fail, and the full check says so.
+    let wrong = blake3_hex(b"not this chunk");
+    rewrite_manifest(&kv, "m", |json| {
+        json["files"][1]["chunk_blake3"][0] = wrong.clone().into();
+    });
+    let r = ModelReader::open(&kv, "m").unwrap();
+    r.verify_file("encoder.onnx").unwrap();
+    match r.verify_file("decoder.onnx") {
+        Err(StoreError::Corrupt { reason, .. }) => {
+            assert!(
+                reason.contains("blake3") && reason.contains(&wrong),
+                "{reason}"
+            )
+        }
+        other => panic!("{other:?}"),
+    }
 }

@@ -305,12 +305,12 @@ fn damaged_model_is_500_without_internals() {
     let msg = e["message"].as_str().unwrap();
     assert!(msg.contains("push it again"), "{msg}");
     assert!(
-        !msg.contains("m/whisper-tiny/") && !msg.contains("sha256"),
+        !msg.contains("m/whisper-tiny/") && !msg.contains("blake3"),
         "{msg}"
     );
     // The cause is kept for the log.
     assert!(
-        o.detail.as_deref().unwrap_or("").contains("sha256"),
+        o.detail.as_deref().unwrap_or("").contains("chunk blake3"),
         "{:?}",
         o.detail
     );
