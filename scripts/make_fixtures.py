@@ -541,12 +541,27 @@ def bench(out: Path) -> None:
     quantize_int8(out / "whisper-tiny-random", out / "whisper-tiny-random-int8")
 
 
+def models_only(out: Path) -> None:
+    """Re-exports model/ and model-int8/ from the seed that index.json records (after a change
+    of the export layout): the same random weights, so reference/ and audio/ stay valid."""
+    index = json.loads((out / "reference" / "index.json").read_text())
+    MultiHeadAttention.use_sdpa = False
+    tok = get_tokenizer(True, num_languages=99, language="ar", task="transcribe")
+    model = shape_whisper(random_whisper(SMALL_DIMS, index["seed"]), tok)
+    for sub in ("model", "model-int8"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    export(model, out / "model")
+    quantize_int8(out / "model", out / "model-int8")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", action="store_true", help="write the real-size random model instead")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--tokenizer-only", action="store_true", help="rewrite reference/tokenizer.json")
     ap.add_argument("--zlib-only", action="store_true", help="rewrite reference/zlib.json")
+    ap.add_argument("--models-only", action="store_true",
+                    help="re-export model/ and model-int8/ from the recorded seed")
     ap.add_argument("--seed-tries", type=int, default=1, help="look for a seed without near ties")
     ap.add_argument("--seed", type=int, default=SEED, help="first seed to try")
     a = ap.parse_args()
@@ -554,6 +569,8 @@ def main() -> None:
         tokenizer_cases((a.out or ROOT / "tests" / "fixtures" / "whisper") / "reference")
     elif a.zlib_only:
         zlib_cases((a.out or ROOT / "tests" / "fixtures" / "whisper") / "reference")
+    elif a.models_only:
+        models_only(a.out or ROOT / "tests" / "fixtures" / "whisper")
     elif a.bench:
         bench(a.out or ROOT / "models" / "bench")
     else:

@@ -4,23 +4,35 @@ Used by make_fixtures.py (random weights) and by users with real checkpoints:
 
     python scripts/whisper_export.py --checkpoint tiny.pt --out models/local/whisper-tiny
 
-Layout (see crates/whisper/src/model.rs):
+Layout "sawt-whisper-onnx/2" (see crates/whisper/src/model.rs):
   encoder.onnx   mel f32[1, n_mels, 3000]
                  -> audio_features f32[1, n_audio_ctx, d],
                     cross_k f32[n_text_layer, 1, n_audio_ctx, d], cross_v (same)
                  The cross-attention keys/values are computed once per 30 s window here,
                  so a decoder step never recomputes them.
-  decoder.onnx   tokens i64[1, 1], position i64[1],
+  decoder.onnx   x f32[1, 1, d] (the token's embedding row), position i64[1],
                  self_k f32[n_text_layer, 1, n_text_ctx, d], self_v (same),
                  cross_k, cross_v, mask f32[1, n_text_ctx + 1]
-                 -> logits f32[1, 1, n_vocab], new_k f32[n_text_layer, 1, 1, d], new_v (same)
+                 -> hidden f32[1, 1, d] (after the final LayerNorm),
+                    new_k f32[n_text_layer, 1, 1, d], new_v (same)
                  One token per step against a fixed-size self-attention cache: every shape is
                  static, so tract optimises the whole graph once. The caller keeps the cache,
                  writes new_k/new_v at `position` and passes an additive mask (0 for valid
                  cache slots and the current token, -inf elsewhere).
+  token_embedding.safetensors
+                 The tied token embedding, held once, outside the graphs: the caller looks up
+                 a token's row (the decoder's input) and computes the logits as hidden · Wᵀ.
+                 f32: `weight` F32 [n_vocab, d]. int8: `weight.q8` I8 [n_vocab, d] and
+                 `weight.scale` F32 [n_vocab, ⌈d / 32⌉], one scale per block of 32 (the Q8 block
+                 layout of crates/quant; rows padded with zeros to whole blocks). In the graph, the projection is the largest tensor
+                 (51,865 × d) and tract keeps a packed copy of it beside the stored one.
   config.json    dims, special token ids, suppress lists (computed here, once, with the
-                 reference tokenizer), and the tokenizer file name.
+                 reference tokenizer), the tokenizer and embedding file names.
   multilingual.tiktoken  copied from the openai-whisper wheel.
+
+int8 (--int8): the MatMul weights of both graphs are quantized by onnxruntime's dynamic
+quantization (MatMulInteger, an op every engine runs; the convolutions stay f32: ConvInteger has
+no onnxruntime CPU kernel), the token embedding to Q8 blocks.
 
 The wrappers call the reference modules (Linear, LayerNorm, MLP) of openai-whisper and restate
 only the attention arithmetic of MultiHeadAttention.qkv_attention (whisper/model.py at
@@ -34,7 +46,10 @@ import argparse
 import json
 import os
 import shutil
+import struct
 from pathlib import Path
+
+import numpy as np
 
 import torch
 import torch.nn.functional as F
@@ -45,6 +60,7 @@ from whisper.model import MultiHeadAttention, Whisper
 from whisper.tokenizer import get_tokenizer
 
 ASSETS = Path(whisper.__file__).parent / "assets"
+EMBEDDING = "token_embedding.safetensors"
 
 
 def attention(q, k, v, n_head: int, mask=None):
@@ -80,9 +96,9 @@ class DecoderStep(nn.Module):
         self.dec = model.decoder
         self.n_head = model.dims.n_text_head
 
-    def forward(self, tokens, position, self_k, self_v, cross_k, cross_v, mask):
+    def forward(self, x, position, self_k, self_v, cross_k, cross_v, mask):
         dec = self.dec
-        x = dec.token_embedding(tokens) + F.embedding(position, dec.positional_embedding)
+        x = x + F.embedding(position, dec.positional_embedding)
         new_k, new_v = [], []
         for i, b in enumerate(dec.blocks):
             h = b.attn_ln(x)
@@ -98,10 +114,8 @@ class DecoderStep(nn.Module):
             q = b.cross_attn.query(h)
             x = x + b.cross_attn.out(attention(q, cross_k[i], cross_v[i], self.n_head))
             x = x + b.mlp(b.mlp_ln(x))
-        x = dec.ln(x)
-        # The output projection reuses the token embedding (tied weights): keep it one tensor.
-        logits = torch.matmul(x, dec.token_embedding.weight.t())
-        return logits, torch.stack(new_k), torch.stack(new_v)
+        # The output projection (hidden · token_embedding.T) is the caller's: see the docstring.
+        return dec.ln(x), torch.stack(new_k), torch.stack(new_v)
 
 
 def config_for(model: Whisper) -> dict:
@@ -109,7 +123,7 @@ def config_for(model: Whisper) -> dict:
     tok = get_tokenizer(model.is_multilingual, num_languages=model.num_languages, language="ar", task="transcribe")
     sp = tok.special_tokens
     return {
-        "format": "sawt-whisper-onnx/1",
+        "format": "sawt-whisper-onnx/2",
         "dims": {
             "n_mels": dims.n_mels,
             "n_audio_ctx": dims.n_audio_ctx,
@@ -123,6 +137,7 @@ def config_for(model: Whisper) -> dict:
             "n_text_layer": dims.n_text_layer,
         },
         "tokenizer": "multilingual.tiktoken" if model.is_multilingual else "gpt2.tiktoken",
+        "token_embedding": EMBEDDING,
         "num_languages": model.num_languages,
         "special_tokens": {
             "eot": tok.eot,
@@ -160,7 +175,7 @@ def export(model: Whisper, out: Path, opset: int = 17) -> None:
         step = DecoderStep(model)
         L, C, S = d.n_text_layer, d.n_text_ctx, d.n_text_state
         args = (
-            torch.zeros(1, 1, dtype=torch.long),
+            torch.zeros(1, 1, S),
             torch.zeros(1, dtype=torch.long),
             torch.zeros(L, 1, C, S),
             torch.zeros(L, 1, C, S),
@@ -168,27 +183,83 @@ def export(model: Whisper, out: Path, opset: int = 17) -> None:
             torch.zeros(L, 1, d.n_audio_ctx, S),
             torch.zeros(1, C + 1),
         )
-        # No constant folding: it would materialise token_embedding.T as a second initializer.
+        # Constant folding pre-transposes each Linear weight into a MatMul initializer, which
+        # is what dynamic quantization looks for (the embedding is not in the graph to copy).
         torch.onnx.export(
             step, args, str(out / "decoder.onnx"), opset_version=opset,
-            input_names=["tokens", "position", "self_k", "self_v", "cross_k", "cross_v", "mask"],
-            output_names=["logits", "new_k", "new_v"],
-            do_constant_folding=False, dynamo=False,
+            input_names=["x", "position", "self_k", "self_v", "cross_k", "cross_v", "mask"],
+            output_names=["hidden", "new_k", "new_v"],
+            dynamo=False,
         )
+    embedding = model.decoder.token_embedding.weight.detach().numpy().astype(np.float32)
+    write_safetensors(out / EMBEDDING, {"weight": embedding})
     cfg = config_for(model)
     (out / "config.json").write_text(json.dumps(cfg, indent=1) + "\n")
     shutil.copyfile(ASSETS / cfg["tokenizer"], out / cfg["tokenizer"])
 
 
+def write_safetensors(path: Path, tensors: dict) -> None:
+    """A safetensors file from numpy arrays (F32 / I8), header padded so the data section
+    starts on an 8-byte boundary (sawt reads the tensors in place)."""
+    dtypes = {np.dtype(np.float32): "F32", np.dtype(np.int8): "I8"}
+    header, blobs, offset = {}, [], 0
+    for name, a in tensors.items():
+        a = np.ascontiguousarray(a)
+        raw = a.astype(a.dtype.newbyteorder("<"), copy=False).tobytes()
+        header[name] = {"dtype": dtypes[a.dtype], "shape": list(a.shape),
+                        "data_offsets": [offset, offset + len(raw)]}
+        blobs.append(raw)
+        offset += len(raw)
+    head = json.dumps(header, separators=(",", ":")).encode()
+    head += b" " * (-(8 + len(head)) % 8)
+    with open(path, "wb") as f:
+        f.write(struct.pack("<Q", len(head)))
+        f.write(head)
+        for b in blobs:
+            f.write(b)
+
+
+def read_safetensors(path: Path) -> dict:
+    raw = path.read_bytes()
+    (n,) = struct.unpack("<Q", raw[:8])
+    header = json.loads(raw[8:8 + n])
+    types = {"F32": np.float32, "I8": np.int8}
+    out = {}
+    for name, e in header.items():
+        if name == "__metadata__":
+            continue
+        a, b = e["data_offsets"]
+        out[name] = np.frombuffer(raw[8 + n + a:8 + n + b], dtype=types[e["dtype"]]).reshape(e["shape"])
+    return out
+
+
+def quantize_q8_rows(w: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    """Q8 blocks of crates/quant: per block of 32, scale = max|w| / 127, q = round(w / scale)
+    (half away from zero, as the Rust side rounds activations). Rows are padded with zeros to
+    a whole number of blocks (every real Whisper width is one already)."""
+    w = np.pad(w, ((0, 0), (0, -w.shape[1] % block)))
+    rows, n = w.shape
+    b = w.reshape(rows, n // block, block).astype(np.float64)
+    scale = np.abs(b).max(axis=2) / 127.0
+    inv = np.divide(1.0, scale, out=np.zeros_like(scale), where=scale > 0)
+    x = b * inv[:, :, None]
+    q = np.clip(np.sign(x) * np.floor(np.abs(x) + 0.5), -127, 127).astype(np.int8)
+    return q.reshape(rows, n), scale.astype(np.float32)
+
+
 def quantize_int8(src: Path, dst: Path) -> None:
-    """Dynamic int8 (weights int8, activations quantized at run time) with onnxruntime."""
+    """Dynamic int8 (weights int8, activations quantized at run time) with onnxruntime, for the
+    MatMul weights only; the token embedding as Q8 blocks."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     dst.mkdir(parents=True, exist_ok=True)
     for name in ("encoder.onnx", "decoder.onnx"):
-        quantize_dynamic(str(src / name), str(dst / name), weight_type=QuantType.QInt8)
+        quantize_dynamic(str(src / name), str(dst / name), weight_type=QuantType.QInt8,
+                         op_types_to_quantize=["MatMul", "Gemm"])
+    q, scale = quantize_q8_rows(read_safetensors(src / EMBEDDING)["weight"])
+    write_safetensors(dst / EMBEDDING, {"weight.scale": scale, "weight.q8": q})
     for name in os.listdir(src):
-        if not name.endswith(".onnx"):
+        if not name.endswith(".onnx") and name != EMBEDDING:
             shutil.copyfile(src / name, dst / name)
     cfg = json.loads((dst / "config.json").read_text())
     cfg["quantization"] = "dynamic-int8"

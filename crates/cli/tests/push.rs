@@ -90,9 +90,10 @@ fn model_dir(root: &Path, name: &str) -> Vec<(String, Vec<u8>)> {
         ("encoder.onnx".to_string(), bytes(3_456_789, 1)),
         ("decoder.onnx".to_string(), bytes(5_000_000, 2)),
         ("tokenizer.tiktoken".to_string(), bytes(816_730, 3)),
+        ("embedding.safetensors".to_string(), bytes(1_234_567, 4)),
         (
             "config.json".to_string(),
-            br#"{"format":"sawt-whisper-onnx/1","tokenizer":"tokenizer.tiktoken","n_mels":80}"#
+            br#"{"format":"sawt-whisper-onnx/2","tokenizer":"tokenizer.tiktoken","token_embedding":"embedding.safetensors","n_mels":80}"#
                 .to_vec(),
         ),
     ];
@@ -123,10 +124,10 @@ fn push_publishes_a_directory_that_loads_back_byte_for_byte() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("pushed whisper-tiny version"), "{stderr}");
-    // 4 + 5 + 1 + 1 = 11 chunks, manifest, pointer.
-    assert_eq!(srv.kv.len(), 13);
-    // 3 + 2 + 1 + 1 parts of at most 4,000,000 bytes.
-    assert_eq!(srv.puts.load(Ordering::SeqCst), 5);
+    // 4 + 5 + 1 + 2 + 1 = 13 chunks, manifest, pointer.
+    assert_eq!(srv.kv.len(), 15);
+    // One part of at most 4,000,000 bytes for each file.
+    assert_eq!(srv.puts.load(Ordering::SeqCst), 6);
 
     let loaded = load_model(&*srv.kv, "whisper-tiny").unwrap();
     assert_eq!(loaded.files.len(), files.len());
@@ -148,13 +149,13 @@ fn push_publishes_a_directory_that_loads_back_byte_for_byte() {
         [
             "whisper-tiny",
             &loaded.manifest.version,
-            "4",
+            "5",
             &bytes.to_string(),
-            "13"
+            "15"
         ],
         "{stdout}"
     );
-    assert!(stdout.contains("keys used: 13 of 1000 budget"), "{stdout}");
+    assert!(stdout.contains("keys used: 15 of 1000 budget"), "{stdout}");
 
     // Pushing the same content again sends nothing.
     let out = sawt(&[
@@ -167,7 +168,7 @@ fn push_publishes_a_directory_that_loads_back_byte_for_byte() {
         "whisper-tiny",
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("already at version"));
-    assert_eq!(srv.puts.load(Ordering::SeqCst), 5);
+    assert_eq!(srv.puts.load(Ordering::SeqCst), 6);
 
     let out = sawt(&["models", "rm", "whisper-tiny", "--url", &srv.url]);
     assert!(out.status.success());

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use crate::XttsError;
+use crate::WeightsError;
 
 #[derive(Deserialize)]
 struct Entry {
@@ -60,13 +60,13 @@ pub struct Weights {
     tensors: HashMap<String, Info>,
 }
 
-fn bad(m: impl Into<String>) -> XttsError {
-    XttsError::Weights(m.into())
+fn bad(m: impl Into<String>) -> WeightsError {
+    WeightsError(m.into())
 }
 
 impl Weights {
     /// Parses a safetensors file of F32, I8 and U8 tensors.
-    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, XttsError> {
+    pub fn from_bytes(bytes: Vec<u8>) -> Result<Self, WeightsError> {
         let head: [u8; 8] = bytes
             .get(..8)
             .and_then(|b| b.try_into().ok())
@@ -130,13 +130,13 @@ impl Weights {
 
     /// The data section as f32 words (F32 tensors start on a word: checked at load); a tail
     /// shorter than a word is no F32 tensor's.
-    pub(crate) fn all(&self) -> &[f32] {
+    pub fn all(&self) -> &[f32] {
         let bytes = self.bytes();
         bytemuck::cast_slice(&bytes[..bytes.len() / 4 * 4])
     }
 
     /// The data section's bytes.
-    pub(crate) fn bytes(&self) -> &[u8] {
+    pub fn bytes(&self) -> &[u8] {
         match &self.data {
             // Aligned (checked at load).
             Data::Borrowed { bytes, offset } => &bytes[*offset..],
@@ -159,7 +159,7 @@ impl Weights {
         self.tensors.get(name).map(|i| i.shape.as_slice())
     }
 
-    fn info(&self, name: &str, dtype: Dtype) -> Result<&Info, XttsError> {
+    fn info(&self, name: &str, dtype: Dtype) -> Result<&Info, WeightsError> {
         let info = self
             .tensors
             .get(name)
@@ -174,12 +174,12 @@ impl Weights {
     }
 
     /// The byte range of the tensor `name`, which must be `dtype` with exactly `shape`.
-    pub(crate) fn byte_range(
+    pub fn byte_range(
         &self,
         name: &str,
         dtype: Dtype,
         shape: &[usize],
-    ) -> Result<std::ops::Range<usize>, XttsError> {
+    ) -> Result<std::ops::Range<usize>, WeightsError> {
         let info = self.info(name, dtype)?;
         if info.shape != shape {
             return Err(bad(format!(
@@ -191,23 +191,23 @@ impl Weights {
     }
 
     /// The F32 tensor `name`, which must have exactly `shape`.
-    pub fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], XttsError> {
+    pub fn get(&self, name: &str, shape: &[usize]) -> Result<&[f32], WeightsError> {
         Ok(&self.all()[self.range(name, shape)?])
     }
 
     /// Where the F32 tensor `name`, which must have exactly `shape`, lies in
     /// [`all`](Self::all).
-    pub(crate) fn range(
+    pub fn range(
         &self,
         name: &str,
         shape: &[usize],
-    ) -> Result<std::ops::Range<usize>, XttsError> {
+    ) -> Result<std::ops::Range<usize>, WeightsError> {
         let r = self.byte_range(name, Dtype::F32, shape)?;
         Ok(r.start / 4..r.end / 4)
     }
 
     /// The F32 tensor `name` with its own shape.
-    pub fn get_any(&self, name: &str) -> Result<(&[f32], &[usize]), XttsError> {
+    pub fn get_any(&self, name: &str) -> Result<(&[f32], &[usize]), WeightsError> {
         let info = self.info(name, Dtype::F32)?;
         Ok((
             &self.all()[info.start / 4..(info.start + info.len) / 4],

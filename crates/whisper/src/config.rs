@@ -33,6 +33,9 @@ pub struct SpecialTokens {
     pub first_language: u32,
 }
 
+/// The layout this crate reads (scripts/whisper_export.py writes it).
+pub const FORMAT: &str = "sawt-whisper-onnx/2";
+
 /// `config.json` written by scripts/whisper_export.py next to the graphs. Token lists that need
 /// the reference tokenizer's encoder (non-speech symbols, the blank) are computed there, once.
 #[derive(Debug, Clone, Deserialize)]
@@ -40,6 +43,8 @@ pub struct ModelConfig {
     pub format: String,
     pub dims: Dims,
     pub tokenizer: String,
+    /// The tied token embedding's file (safetensors; see crate::embedding).
+    pub token_embedding: String,
     pub special_tokens: SpecialTokens,
     pub languages: Vec<String>,
     pub non_speech_tokens: Vec<u32>,
@@ -50,14 +55,20 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     pub fn from_json(bytes: &[u8]) -> Result<Self, WhisperError> {
-        let cfg: ModelConfig =
-            serde_json::from_slice(bytes).map_err(|e| WhisperError::Config(e.to_string()))?;
-        if cfg.format != "sawt-whisper-onnx/1" {
+        // The format first: an older export lacks fields, and its message should say so.
+        let format = serde_json::from_slice::<serde_json::Value>(bytes)
+            .map_err(|e| WhisperError::Config(e.to_string()))?
+            .get("format")
+            .and_then(|f| f.as_str().map(str::to_owned));
+        if format.as_deref() != Some(FORMAT) {
             return Err(WhisperError::Config(format!(
-                "format {:?}, expected \"sawt-whisper-onnx/1\"",
-                cfg.format
+                "format {format:?}, expected {FORMAT:?}: export the checkpoint again with \
+                 scripts/whisper_export.py (version 1 kept the token embedding inside the \
+                 decoder graph)"
             )));
         }
+        let cfg: ModelConfig =
+            serde_json::from_slice(bytes).map_err(|e| WhisperError::Config(e.to_string()))?;
         let d = &cfg.dims;
         if !d.n_text_state.is_multiple_of(d.n_text_head) {
             return Err(WhisperError::Config("inconsistent dimensions".into()));

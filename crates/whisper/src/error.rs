@@ -11,9 +11,9 @@ pub enum WhisperError {
     Load(String),
     #[error("inference failed: {0}")]
     Inference(String),
-    /// The decoder's logits and the vocabulary the config promises differ: a model whose
-    /// files do not belong together (e.g. a fine-tune's graph with another model's config).
-    #[error("the model's vocabulary does not match its config: config.json says n_vocab = {config}, the decoder produces {graph} logits")]
+    /// The token embedding and the vocabulary the config promises differ: a model whose
+    /// files do not belong together (e.g. a fine-tune's embedding with another model's config).
+    #[error("the model's vocabulary does not match its config: config.json says n_vocab = {config}, the token embedding has {graph} rows")]
     VocabMismatch { config: usize, graph: usize },
     #[error("unsupported language {0:?}")]
     Language(String),

@@ -5,6 +5,7 @@
 pub mod config;
 pub mod consts;
 pub mod decode;
+pub mod embedding;
 pub mod engine;
 pub mod error;
 pub mod filters;

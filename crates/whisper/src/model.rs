@@ -9,12 +9,13 @@ use tract_onnx::tract_core::internal::SimpleState;
 
 use crate::config::ModelConfig;
 use crate::consts::INPUT_STRIDE;
+use crate::embedding::TokenEmbedding;
 use crate::engine::Engine;
 use crate::tokenizer::Tokenizer;
 use crate::WhisperError;
 
 /// The files of one model, by name (as stored: encoder.onnx, decoder.onnx, config.json and the
-/// tokenizer named in the config).
+/// tokenizer and token embedding named in the config).
 pub trait ModelFiles {
     fn file(&self, name: &str) -> Option<&[u8]>;
 }
@@ -68,9 +69,11 @@ fn build(proto: Proto, what: &str, facts: Vec<InferenceFact>) -> Result<Plan, Wh
 }
 
 /// Whisper in tract: encoder (+ cross-attention K/V) once per window, one decoder step per token
-/// against a fixed-size self-attention cache that lives here.
+/// against a fixed-size self-attention cache that lives here; the token embedding and the logits
+/// outside tract ([`TokenEmbedding`]).
 pub struct TractWhisper {
     pub config: ModelConfig,
+    embedding: TokenEmbedding,
     encoder: Plan,
     decoder: SimpleState<TypedFact, Box<dyn TypedOp>>,
     cross_k: Option<TValue>,
@@ -91,7 +94,13 @@ impl TractWhisper {
         };
         let config = ModelConfig::from_json(get("config.json")?)?;
         let tokenizer = Tokenizer::from_tiktoken(get(&config.tokenizer)?, &config)?;
-        let engine = Self::from_graphs(config, get("encoder.onnx")?, get("decoder.onnx")?)?;
+        let embedding = get(&config.token_embedding)?.to_vec();
+        let engine = Self::from_graphs(
+            config,
+            embedding,
+            get("encoder.onnx")?,
+            get("decoder.onnx")?,
+        )?;
         Ok((engine, tokenizer))
     }
 
@@ -107,31 +116,47 @@ impl TractWhisper {
         };
         let config = ModelConfig::from_json(&take("config.json")?)?;
         let tokenizer = Tokenizer::from_tiktoken(&take(&config.tokenizer)?, &config)?;
+        let embedding = take(&config.token_embedding)?;
         // The encoder's bytes are a temporary, freed once decoded; the decoder's are decoded
         // (and freed) only after the encoder is built.
         let encoder = decode(&take("encoder.onnx")?, "encoder")?;
         let decoder = take("decoder.onnx")?;
         drop(files);
-        let engine = Self::from_protos(config, encoder, move || decode(&decoder, "decoder"))?;
+        let engine = Self::from_protos(config, embedding, encoder, move || {
+            decode(&decoder, "decoder")
+        })?;
         Ok((engine, tokenizer))
     }
 
+    /// Builds the engine from the embedding file's bytes (kept: the weights are used in place)
+    /// and the two graphs.
     pub fn from_graphs(
         config: ModelConfig,
+        embedding: Vec<u8>,
         encoder: &[u8],
         decoder: &[u8],
     ) -> Result<Self, WhisperError> {
-        Self::from_protos(config, decode(encoder, "encoder")?, || {
+        Self::from_protos(config, embedding, decode(encoder, "encoder")?, || {
             decode(decoder, "decoder")
         })
     }
 
     fn from_protos(
         config: ModelConfig,
+        embedding: Vec<u8>,
         encoder: Proto,
         decoder: impl FnOnce() -> Result<Proto, WhisperError>,
     ) -> Result<Self, WhisperError> {
         let d = config.dims.clone();
+        // The vocabulary is the embedding's row count: checked first, so a model whose files do
+        // not belong together fails at load, before any graph is built.
+        let embedding = TokenEmbedding::from_bytes(embedding, d.n_text_state)?;
+        if embedding.n_vocab() != d.n_vocab {
+            return Err(WhisperError::VocabMismatch {
+                config: d.n_vocab,
+                graph: embedding.n_vocab(),
+            });
+        }
         let enc = build(
             encoder,
             "encoder",
@@ -142,7 +167,7 @@ impl TractWhisper {
             decoder()?,
             "decoder",
             vec![
-                i64::fact([1, 1]).into(),
+                f32::fact([1, 1, s]).into(),
                 i64::fact([1]).into(),
                 f32::fact([l, 1, c, s]).into(),
                 f32::fact([l, 1, c, s]).into(),
@@ -151,24 +176,24 @@ impl TractWhisper {
                 f32::fact([1, c + 1]).into(),
             ],
         )?;
-        // The logits' width must be the config's vocabulary: checked here, where the graph's
-        // output shape is known, so a mismatched model fails at load, not on a request.
-        let logits_fact = dec.model().output_fact(0).map_err(load_err("decoder"))?;
-        let graph = logits_fact
+        // The decoder's output is the hidden state the embedding projects: its width must be the
+        // embedding's, checked here, where the graph's output shape is known.
+        let hidden_fact = dec.model().output_fact(0).map_err(load_err("decoder"))?;
+        let width = hidden_fact
             .shape
             .as_concrete()
-            .and_then(|s| s.last().copied())
-            .ok_or_else(|| WhisperError::Load("decoder logits have no fixed width".into()))?;
-        if graph != d.n_vocab {
-            return Err(WhisperError::VocabMismatch {
-                config: d.n_vocab,
-                graph,
-            });
+            .and_then(|s| s.last().copied());
+        if width != Some(s) {
+            return Err(WhisperError::Load(format!(
+                "decoder output has width {width:?}, the token embedding {s}: not a \
+                 sawt-whisper-onnx/2 decoder (re-export with scripts/whisper_export.py)"
+            )));
         }
         let zeros = |shape: &[usize]| {
             Tensor::zero::<f32>(shape).map_err(|e| WhisperError::Load(e.to_string()))
         };
         Ok(TractWhisper {
+            embedding,
             self_k: Arc::new(zeros(&[l, 1, c, s])?),
             self_v: Arc::new(zeros(&[l, 1, c, s])?),
             mask: vec![f32::NEG_INFINITY; c + 1],
@@ -261,13 +286,14 @@ impl Engine for TractWhisper {
         let (Some(ck), Some(cv)) = (self.cross_k.clone(), self.cross_v.clone()) else {
             return Err(WhisperError::Inference("step before encode".into()));
         };
-        let tokens = Tensor::from_shape(&[1, 1], &[i64::from(token)]).map_err(infer_err)?;
+        let x = self.embedding.row(token)?;
+        let x = Tensor::from_shape(&[1, 1, x.len()], &x).map_err(infer_err)?;
         let position = Tensor::from_shape(&[1], &[pos as i64]).map_err(infer_err)?;
         let mask = Tensor::from_shape(&[1, c + 1], &self.mask).map_err(infer_err)?;
         let mut out = self
             .decoder
             .run(tvec![
-                tokens.into(),
+                x.into(),
                 position.into(),
                 TValue::from_const(self.self_k.clone()),
                 TValue::from_const(self.self_v.clone()),
@@ -287,13 +313,13 @@ impl Engine for TractWhisper {
         let new_k = out
             .pop()
             .ok_or_else(|| WhisperError::Inference("missing output".into()))?;
-        let logits = out
+        let hidden = out
             .pop()
             .ok_or_else(|| WhisperError::Inference("missing output".into()))?;
         Self::write_cache(&mut self.self_k, &new_k, pos)?;
         Self::write_cache(&mut self.self_v, &new_v, pos)?;
         self.mask[pos] = 0.0;
         self.position += 1;
-        Ok(plain(&logits)?.to_vec())
+        self.embedding.logits(plain(&hidden)?)
     }
 }

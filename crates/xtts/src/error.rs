@@ -21,3 +21,9 @@ pub enum XttsError {
     #[error(transparent)]
     Audio(#[from] sawt_audio::AudioError),
 }
+
+impl From<sawt_quant::WeightsError> for XttsError {
+    fn from(e: sawt_quant::WeightsError) -> Self {
+        Self::Weights(e.0)
+    }
+}

@@ -11,9 +11,10 @@ pub mod model;
 pub mod onnx;
 #[cfg(feature = "test-support")]
 pub mod parity;
-pub mod quant;
 pub mod vocoder;
-pub mod weights;
+
+// The weights and kernels moved to sawt-quant (Whisper uses them too); the old paths stay.
+pub use sawt_quant::{blocks as quant, weights};
 
 pub use cloning::Voice;
 pub use config::XttsConfig;

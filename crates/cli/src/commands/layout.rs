@@ -12,6 +12,7 @@ use anyhow::{bail, Context, Result};
 
 /// `config.json` `format` of scripts/whisper_export.py (crates/whisper/src/config.rs).
 const WHISPER_FORMAT: &str = "sawt-whisper-onnx/";
+const WHISPER_CURRENT: &str = "sawt-whisper-onnx/2";
 /// The files of scripts/xtts_export.py's layout (crates/xtts/src/model.rs), whose
 /// `config.json` is coqui's own (`"model": "xtts"`); the built-in voices file is optional.
 const XTTS_FILES: [&str; 6] = [
@@ -40,14 +41,30 @@ pub fn model_files(dir: &Path) -> Result<Vec<String>> {
             .with_context(|| format!("{} is not JSON", config_path.display()))?;
     let format = config["format"].as_str().unwrap_or("");
     let wanted: BTreeSet<String> = if format.starts_with(WHISPER_FORMAT) {
-        let tokenizer = config["tokenizer"]
-            .as_str()
-            .filter(|t| !t.is_empty() && !t.contains('/'))
-            .with_context(|| format!("{} names no tokenizer file", config_path.display()))?;
-        ["config.json", "encoder.onnx", "decoder.onnx", tokenizer]
-            .into_iter()
-            .map(str::to_owned)
-            .collect()
+        let named = |field: &str| {
+            config[field]
+                .as_str()
+                .filter(|t| !t.is_empty() && !t.contains('/'))
+                .with_context(|| format!("{} names no {field} file", config_path.display()))
+        };
+        if format != WHISPER_CURRENT {
+            bail!(
+                "{}: format {format:?}; this sawt reads {WHISPER_CURRENT:?}: export the \
+                 checkpoint again with scripts/whisper_export.py",
+                config_path.display()
+            );
+        }
+        let (tokenizer, embedding) = (named("tokenizer")?, named("token_embedding")?);
+        [
+            "config.json",
+            "encoder.onnx",
+            "decoder.onnx",
+            tokenizer,
+            embedding,
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect()
     } else if config["model"].as_str() == Some("xtts") {
         let mut files: BTreeSet<String> = XTTS_FILES.iter().map(|f| f.to_string()).collect();
         if dir.join(XTTS_SPEAKERS).is_file() {
@@ -57,7 +74,7 @@ pub fn model_files(dir: &Path) -> Result<Vec<String>> {
     } else {
         bail!(
             "{}: unknown model format {format:?}; sawt pushes its own exports \
-             (scripts/whisper_export.py writes format \"{WHISPER_FORMAT}1\", \
+             (scripts/whisper_export.py writes format {WHISPER_CURRENT:?}, \
              scripts/xtts_export.py coqui's XTTS config)",
             config_path.display()
         );
@@ -114,7 +131,7 @@ mod tests {
         d
     }
 
-    const CONFIG: &str = r#"{"format":"sawt-whisper-onnx/1","tokenizer":"multilingual.tiktoken"}"#;
+    const CONFIG: &str = r#"{"format":"sawt-whisper-onnx/2","tokenizer":"multilingual.tiktoken","token_embedding":"token_embedding.safetensors"}"#;
 
     #[test]
     fn the_whisper_layout_is_read_from_config_json() {
@@ -123,6 +140,7 @@ mod tests {
             ("encoder.onnx", "e"),
             ("decoder.onnx", "d"),
             ("multilingual.tiktoken", "t"),
+            ("token_embedding.safetensors", "w"),
             (".DS_Store", "x"),
         ]);
         assert_eq!(
@@ -131,9 +149,18 @@ mod tests {
                 "config.json",
                 "decoder.onnx",
                 "encoder.onnx",
-                "multilingual.tiktoken"
+                "multilingual.tiktoken",
+                "token_embedding.safetensors"
             ]
         );
+        // A version-1 export is refused with the way out.
+        std::fs::write(
+            d.path().join("config.json"),
+            CONFIG.replace("onnx/2", "onnx/1"),
+        )
+        .unwrap();
+        let e = model_files(d.path()).unwrap_err().to_string();
+        assert!(e.contains("export the checkpoint again"), "{e}");
     }
 
     #[test]
@@ -143,6 +170,7 @@ mod tests {
             ("encoder.onnx", "e"),
             ("decoder.onnx", "d"),
             ("multilingual.tiktoken", "t"),
+            ("token_embedding.safetensors", "w"),
             ("tiny.pt", "weights"),
         ]);
         let e = model_files(d.path()).unwrap_err().to_string();
@@ -158,7 +186,7 @@ mod tests {
         let d = folder(&[("config.json", CONFIG), ("encoder.onnx", "e")]);
         let e = model_files(d.path()).unwrap_err().to_string();
         assert!(
-            e.contains("missing decoder.onnx, multilingual.tiktoken"),
+            e.contains("missing decoder.onnx, multilingual.tiktoken, token_embedding.safetensors"),
             "{e}"
         );
         let d = folder(&[("tiny.pt", "weights")]);
