@@ -55,6 +55,20 @@ TINY_DIMS = ModelDimensions(
     n_vocab=51865, n_text_ctx=448, n_text_state=384, n_text_head=6, n_text_layer=4,
 )
 
+# The bench sizes (openai-whisper's checkpoints "base" and "small", whisper/__init__.py _MODELS),
+# for the README's what-fits-where table.
+BENCH_DIMS = {
+    "tiny": TINY_DIMS,
+    "base": ModelDimensions(
+        n_mels=80, n_audio_ctx=1500, n_audio_state=512, n_audio_head=8, n_audio_layer=6,
+        n_vocab=51865, n_text_ctx=448, n_text_state=512, n_text_head=8, n_text_layer=6,
+    ),
+    "small": ModelDimensions(
+        n_mels=80, n_audio_ctx=1500, n_audio_state=768, n_audio_head=12, n_audio_layer=12,
+        n_vocab=51865, n_text_ctx=448, n_text_state=768, n_text_head=12, n_text_layer=12,
+    ),
+}
+
 SPEECH_AR = "مرحبا، أنا صوت. الجو حلو النهارده."
 LONG_AR = [
     "أهلا وسهلا بيكم في صوت، المساعد الصوتي المصري.",
@@ -535,10 +549,11 @@ def zlib_cases(out: Path) -> None:
                                               ensure_ascii=False) + "\n")
 
 
-def bench(out: Path) -> None:
-    model = random_whisper(TINY_DIMS, SEED)
-    export(model, out / "whisper-tiny-random")
-    quantize_int8(out / "whisper-tiny-random", out / "whisper-tiny-random-int8")
+def bench(out: Path, size: str = "tiny") -> None:
+    model = random_whisper(BENCH_DIMS[size], SEED)
+    name = f"whisper-{size}-random"
+    export(model, out / name)
+    quantize_int8(out / name, out / f"{name}-int8")
 
 
 def models_only(out: Path) -> None:
@@ -557,6 +572,7 @@ def models_only(out: Path) -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--bench", action="store_true", help="write the real-size random model instead")
+    ap.add_argument("--size", choices=sorted(BENCH_DIMS), default="tiny", help="with --bench")
     ap.add_argument("--out", type=Path)
     ap.add_argument("--tokenizer-only", action="store_true", help="rewrite reference/tokenizer.json")
     ap.add_argument("--zlib-only", action="store_true", help="rewrite reference/zlib.json")
@@ -572,7 +588,7 @@ def main() -> None:
     elif a.models_only:
         models_only(a.out or ROOT / "tests" / "fixtures" / "whisper")
     elif a.bench:
-        bench(a.out or ROOT / "models" / "bench")
+        bench(a.out or ROOT / "models" / "bench", a.size)
     else:
         torch.set_num_threads(1)  # one thread: the reference's float sums are reproducible
         fixtures(a.out or ROOT / "tests" / "fixtures" / "whisper", a.seed_tries, a.seed)
