@@ -9,7 +9,9 @@ Layout "sawt-whisper-onnx/2" (see crates/whisper/src/model.rs):
                  -> audio_features f32[1, n_audio_ctx, d],
                     cross_k f32[n_text_layer, 1, n_audio_ctx, d], cross_v (same)
                  The cross-attention keys/values are computed once per 30 s window here,
-                 so a decoder step never recomputes them.
+                 so a decoder step never recomputes them. The self-attention runs over
+                 slices of 300 queries (chunked_attention), so the scores of a whole window
+                 are never held at once.
   decoder.onnx   x f32[1, 1, d] (the token's embedding row), position i64[1],
                  self_k f32[n_text_layer, 1, n_text_ctx, d], self_v (same),
                  cross_k, cross_v, mask f32[1, n_text_ctx + 1]
@@ -43,6 +45,7 @@ query length, which does not fit a one-token step over a fixed cache.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -75,6 +78,44 @@ def attention(q, k, v, n_head: int, mask=None):
         qk = qk + mask
     w = F.softmax(qk, dim=-1)
     return (w @ v).permute(0, 2, 1, 3).flatten(start_dim=2)
+
+
+# Queries per slice of the encoder's self-attention (see chunked_attention).
+ENCODER_QUERY_CHUNK = 300
+
+
+def chunked_attention(q, k, v, n_head: int, chunk: int = ENCODER_QUERY_CHUNK):
+    """The encoder's qkv_attention (no mask), the queries taken `chunk` rows at a time.
+
+    Each query row's softmax runs over all keys as in the reference, so the result is the same;
+    only the graph changes: a 30 s window's scores are n_head x 1500 x 1500 floats (54 MB for
+    tiny, 108 MB for small) and the softmax doubles that, while a slice of 300 queries needs a
+    fifth. Engines that free a tensor after its last use (tract, onnxruntime) then peak at one
+    slice's scores instead of the whole window's.
+    """
+    n_batch, n_ctx, n_state = q.shape
+    scale = (n_state // n_head) ** -0.25
+    q = q.view(*q.shape[:2], n_head, -1).permute(0, 2, 1, 3)
+    kt = (k.view(*k.shape[:2], n_head, -1).permute(0, 2, 1, 3) * scale).transpose(-1, -2)
+    v = v.view(*v.shape[:2], n_head, -1).permute(0, 2, 1, 3)
+    parts = []
+    for start in range(0, n_ctx, chunk):
+        w = F.softmax((q[:, :, start:start + chunk] * scale) @ kt, dim=-1)
+        parts.append(w @ v)
+    return torch.cat(parts, dim=2).permute(0, 2, 1, 3).flatten(start_dim=2)
+
+
+@contextlib.contextmanager
+def encoder_attention_chunked(model: Whisper):
+    """Route the encoder blocks' attention through chunked_attention while exporting."""
+    attns = [b.attn for b in model.encoder.blocks]
+    for a in attns:
+        a.qkv_attention = lambda q, k, v, mask=None, n=a.n_head: (chunked_attention(q, k, v, n), None)
+    try:
+        yield
+    finally:
+        for a in attns:
+            del a.qkv_attention
 
 
 class EncoderExport(nn.Module):
@@ -165,7 +206,7 @@ def export(model: Whisper, out: Path, opset: int = 17) -> None:
     MultiHeadAttention.use_sdpa = False
     d = model.dims
     mel = torch.zeros(1, d.n_mels, 2 * d.n_audio_ctx)
-    with torch.no_grad():
+    with torch.no_grad(), encoder_attention_chunked(model):
         enc = EncoderExport(model)
         torch.onnx.export(
             enc, (mel,), str(out / "encoder.onnx"), opset_version=opset,
