@@ -182,13 +182,77 @@ def main() -> None:
                 r = json.loads(line)
                 component.setdefault((m, r["kind"], r.get("clip_s")), []).append(r)
                 print(f"component {m}: {line}", flush=True)
+    sizes = size_runs(engines["sawt wasm"])
     info["load_after"] = os.getloadavg()
     S = {k: {f: stats([r[f] for r in v if r.get(f) is not None])
              for f in ("load_ms", "encoder_ms", "encoder_cold_ms", "step_ms", "full_ms", "peak_mib", "mel_ms")
              if any(r.get(f) is not None for r in v)} for k, v in raw.items()}
     versions = {k[0]: v[0].get("version") for k, v in raw.items() if v[0].get("version")}
-    write_report(info, S, raw, component, versions, a.reps)
+    write_report(info, S, raw, component, versions, a.reps, sizes)
     chart(S)
+
+
+# The README's what-fits-where table: every size, f32 and int8, once each in wasm.
+SIZES = ["tiny", "base", "small"]
+AKAMAI_MIB, REQUEST_S, FERMYON_KEYS = 128, 30, 1024
+
+
+def stored(model_dir: Path) -> tuple[int, int]:
+    """(store keys, bytes) of a pushed model: every file in chunks of 1,000,000 bytes
+    (crates/store CHUNK_SIZE), plus the version's manifest and the name's pointer."""
+    files = [f for f in model_dir.iterdir() if f.is_file()]
+    return (sum(-(-f.stat().st_size // 1_000_000) for f in files) + 2,
+            sum(f.stat().st_size for f in files))
+
+
+def size_runs(wasm) -> dict:
+    """The wasm probe (files read, graphs built, 30 s window, forced tokens) on every size."""
+    out = {}
+    for size in SIZES:
+        for q in ("", "-int8"):
+            m = f"whisper-{size}-random{q}"
+            if not (BENCH / m / "config.json").is_file():
+                raise BenchError(f"{BENCH / m} is missing: scripts/bench/run makes it")
+            r = wasm(m)
+            r["keys"], r["bytes"] = stored(BENCH / m)
+            out[m] = r
+            print(f"size {m}: peak {r['peak_mib']:.0f} MiB, load {r['load_ms']:.0f} ms, encoder "
+                  f"{r['encoder_ms']:.0f} ms, step {r['step_ms']:.1f} ms, {r['keys']} keys", flush=True)
+    return out
+
+
+def fits_table(sizes: dict, component: dict) -> list[str]:
+    # The component's peak over the probe's, measured on tiny int8 in this run: what the
+    # request adds (the store's chunks, the upload buffer, the HTTP and JSON work).
+    q = MODELS[1]
+    comp = comp_stats(component, q, 30.0, "peak_mib")
+    extra = comp["median"] - sizes[q]["peak_mib"] if comp and q in sizes else 0.0
+    L = ["| model | stored: keys, bytes | peak linear memory, 30 s request | 30 s, 64 tokens (wasm) | "
+         "Akamai Functions | Fermyon Cloud | `spin up` | SpinKube |",
+         "|---|---|---|---|---|---|---|---|"]
+    for size in SIZES:
+        for q, label in (("", "f32"), ("-int8", "int8")):
+            r = sizes.get(f"whisper-{size}-random{q}")
+            if not r:
+                continue
+            peak = r["peak_mib"] + extra
+            secs = (r.get("mel_ms", 0) + r["full_ms"] + r["load_ms"]) / 1e3
+            in_time = secs < REQUEST_S
+            akamai = "yes" if peak <= AKAMAI_MIB and in_time else (
+                f"no ({peak:.0f} > {AKAMAI_MIB} MiB)" if peak > AKAMAI_MIB else f"no ({secs:.0f} s > {REQUEST_S} s)")
+            fermyon = "yes" if r["keys"] <= FERMYON_KEYS and in_time else (
+                f"no ({r['keys']} > {FERMYON_KEYS} keys)" if r["keys"] > FERMYON_KEYS else f"no ({secs:.0f} s > {REQUEST_S} s)")
+            L.append(f"| {size} {label} | {r['keys']}, {r['bytes'] / 1e6:.0f} MB | {peak:.0f} MiB | {secs:.1f} s | "
+                     f"{akamai} | {fermyon} | yes | yes |")
+    L.append("")
+    L.append(f"Peak: the wasm probe's peak linear memory for each model plus what the transcribe "
+             f"component adds per request, measured on tiny int8 in the same run ({extra:+.0f} MiB). "
+             f"Time: load + mel + encoder + 64 decoder steps for one 30 s window, in wasm on this "
+             f"machine (a request must finish in {REQUEST_S} s on both hosts). Akamai Functions: "
+             f"{AKAMAI_MIB} MiB per request; Fermyon Cloud: 1,024 keys per store (shared with every "
+             f"other model), 1 MB values (sawt's chunks are 1,000,000 bytes); `spin up` and SpinKube: "
+             f"as much memory as the host or the pod's limit gives, up to wasm32's 4 GiB.")
+    return L
 
 
 def comp_stats(component: dict, m: str, clip: float, field: str) -> dict | None:
@@ -196,7 +260,7 @@ def comp_stats(component: dict, m: str, clip: float, field: str) -> dict | None:
     return stats(rows) if rows else None
 
 
-def write_report(info, S, raw, component, versions, reps) -> None:
+def write_report(info, S, raw, component, versions, reps, sizes) -> None:
     L = []
     w = L.append
     w("# Benchmarks: Whisper tiny, sawt against the engines a user would pick instead\n")
@@ -252,14 +316,16 @@ def write_report(info, S, raw, component, versions, reps) -> None:
       "chunk, builds the graphs, decodes the clip (the transcription runs until the model stops or 224 "
       "tokens per 30 s window, greedy, no fallback beyond what the reference does) and answers "
       "`verbose_json`.\n")
-    w("| model | clip | store read + verify | graph build | load | inference | text tokens | total | peak linear memory |")
-    w("|---|---|---|---|---|---|---|---|---|")
+    w("| model | stored | clip | store read + verify | graph build | load | inference | text tokens | total | peak linear memory |")
+    w("|---|---|---|---|---|---|---|---|---|---|")
     for m in MODELS:
         for clip in (30.0, 120.0):
             g = lambda f: comp_stats(component, m, clip, f)
             load = [r["kv_read_ms"] + r["build_ms"] for r in component.get((m, "request", clip), [])
                     if "kv_read_ms" in r and "build_ms" in r]
-            w(f"| {m} | {clip:.0f} s | {fmt(g('kv_read_ms'), ' ms')} | {fmt(g('build_ms'), ' ms')} | "
+            keys = component.get((m, "store", None), [{}])[0].get("keys", 0)
+            stored = f"{keys} keys, {(g('model_bytes') or {'median': 0})['median'] / 1e6:.1f} MB"
+            w(f"| {m} | {stored} | {clip:.0f} s | {fmt(g('kv_read_ms'), ' ms')} | {fmt(g('build_ms'), ' ms')} | "
               f"{fmt(stats(load) if load else None, ' ms')} | {fmt(g('inference_ms'), ' ms')} | "
               f"{fmt(g('text_tokens'))} | {fmt(g('total_ms'), ' ms')} | {fmt(g('peak_mib'), ' MiB')} |")
     w("")
@@ -289,10 +355,14 @@ def write_report(info, S, raw, component, versions, reps) -> None:
     w(f"| 30 s, {TOKENS} tokens: real-time factor ≤ {TARGET_RTF} (mel + encoder + steps, wasm) | {rtf or 0:.3f} | "
       f"{ok(rtf, TARGET_RTF)} |")
     w("")
+    w("## What fits where (every size, f32 and int8; also in the README)\n")
+    for line in fits_table(sizes, component):
+        w(line)
+    w("")
     w(f"![encoder, decoder step and peak memory per engine](docs/benchmarks/{CHART.name})\n")
     (ROOT / "BENCHMARKS.md").write_text("\n".join(L) + "\n")
     (BENCH / "bench-raw.json").write_text(json.dumps(
-        {"raw": {f"{k[0]} | {k[1]}": v for k, v in raw.items()},
+        {"raw": {f"{k[0]} | {k[1]}": v for k, v in raw.items()}, "sizes": sizes,
          "component": {f"{k[0]} | {k[1]} | {k[2]}": v for k, v in component.items()}}, indent=1))
     print(f"wrote {ROOT / 'BENCHMARKS.md'}")
 

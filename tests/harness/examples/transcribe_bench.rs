@@ -89,6 +89,9 @@ async fn main() {
         .await
         .unwrap()
         .unwrap_or_else(|e| panic!("push: {e:#}"));
+    // What the model takes in the store: every chunk, the manifest and the pointer.
+    let keys = app.kv("default").map_or(0, |kv| kv.keys().len());
+    println!("{}", json!({"kind": "store", "keys": keys}));
     let name = PathBuf::from(model)
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
