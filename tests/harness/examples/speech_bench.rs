@@ -15,8 +15,10 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use sawt_api::multipart::{encode, Field};
-use sawt_cli::commands::models::{push, PushArgs, Remote};
 use spin_harness::{Harness, HarnessOptions, HarnessResponse};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const TOKEN: &str = "bench-admin-token";
 
@@ -57,21 +59,8 @@ async fn main() {
     )
     .unwrap_or_else(|e| panic!("{e}"));
     let addr = app.serve("127.0.0.1:0").await.unwrap();
-    let args = PushArgs {
-        dir: PathBuf::from(model),
-        name: Some("xtts-bench".into()),
-        metadata: None,
-        remote: Remote {
-            url: format!("http://{addr}"),
-            token: TOKEN.into(),
-            retries: 0,
-        },
-    };
     let started = Instant::now();
-    tokio::task::spawn_blocking(move || push(&args))
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("push: {e:#}"));
+    common::push_through_admin(addr, PathBuf::from(model), "xtts-bench", TOKEN).await;
     println!("pushed {model} in {:.1} s", started.elapsed().as_secs_f64());
 
     let clip = std::fs::read(clip).unwrap();

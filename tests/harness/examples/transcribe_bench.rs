@@ -15,9 +15,11 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use sawt_api::multipart::{encode, Field};
-use sawt_cli::commands::models::{push, PushArgs, Remote};
 use serde_json::{json, Value};
 use spin_harness::{Harness, HarnessOptions};
+
+#[path = "../tests/common/mod.rs"]
+mod common;
 
 const TOKEN: &str = "bench-admin-token";
 const MODEL: &str = "whisper-bench";
@@ -75,20 +77,7 @@ async fn main() {
                "app_load_ms": started.elapsed().as_secs_f64() * 1e3})
     );
     let addr = app.serve("127.0.0.1:0").await.unwrap();
-    let push_args = PushArgs {
-        dir: PathBuf::from(model),
-        name: Some(MODEL.into()),
-        metadata: None,
-        remote: Remote {
-            url: format!("http://{addr}"),
-            token: TOKEN.into(),
-            retries: 0,
-        },
-    };
-    tokio::task::spawn_blocking(move || push(&push_args))
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("push: {e:#}"));
+    common::push_through_admin(addr, PathBuf::from(model), MODEL, TOKEN).await;
     // What the model takes in the store: every chunk, the manifest and the pointer.
     let keys = app.kv("default").map_or(0, |kv| kv.keys().len());
     println!("{}", json!({"kind": "store", "keys": keys}));

@@ -19,7 +19,6 @@ use bytes::Bytes;
 use common::error_of;
 use sawt_api::multipart::{encode, Field};
 use sawt_api::MapEnv;
-use sawt_cli::commands::models::{push, PushArgs, Remote};
 use sawt_store::{Kv, MemKv};
 use serde_json::{json, Value};
 use spin_harness::{Harness, HarnessOptions, HarnessResponse};
@@ -55,20 +54,8 @@ fn app(extra: &[(&str, &str)]) -> Harness {
 /// `sawt models push tests/fixtures/xtts/model --name xtts-v2` through the admin component.
 async fn push_model(app: &Harness) -> std::net::SocketAddr {
     let addr = app.serve("127.0.0.1:0").await.unwrap();
-    let args = PushArgs {
-        dir: fixtures().join("model"),
-        name: Some(MODEL.into()),
-        metadata: None,
-        remote: Remote {
-            url: format!("http://{addr}"),
-            token: ADMIN_TOKEN.into(),
-            retries: 0,
-        },
-    };
-    let report = tokio::task::spawn_blocking(move || push(&args))
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("sawt models push through the admin component: {e:#}"));
+    let report =
+        common::push_through_admin(addr, fixtures().join("model"), MODEL, ADMIN_TOKEN).await;
     assert!(report.uploaded);
     addr
 }

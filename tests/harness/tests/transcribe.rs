@@ -18,7 +18,7 @@ use std::sync::OnceLock;
 
 use bytes::Bytes;
 use sawt_api::MapEnv;
-use sawt_cli::commands::models::{push, PushArgs, PushReport, Remote};
+use sawt_cli::commands::models::PushReport;
 use sawt_store::{Kv, MemKv};
 use serde_json::Value;
 use spin_harness::{Harness, HarnessOptions, HarnessResponse};
@@ -59,20 +59,7 @@ fn app(extra: &[(&str, &str)]) -> Harness {
 /// loopback listener, through the admin component.
 async fn push_fixture_model(app: &Harness) -> PushReport {
     let addr = app.serve("127.0.0.1:0").await.unwrap();
-    let args = PushArgs {
-        dir: fixtures().join("model"),
-        name: Some(MODEL.into()),
-        metadata: None,
-        remote: Remote {
-            url: format!("http://{addr}"),
-            token: ADMIN_TOKEN.into(),
-            retries: 0,
-        },
-    };
-    tokio::task::spawn_blocking(move || push(&args))
-        .await
-        .unwrap()
-        .unwrap_or_else(|e| panic!("sawt models push through the admin component: {e:#}"))
+    common::push_through_admin(addr, fixtures().join("model"), MODEL, ADMIN_TOKEN).await
 }
 
 use sawt_api::multipart::Field;

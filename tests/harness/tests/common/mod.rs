@@ -1,8 +1,36 @@
 //! Helpers shared by the e2e suites.
 #![allow(dead_code)] // each suite uses its own subset
 
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use sawt_cli::commands::models::{push, PushArgs, PushReport, Remote};
 use serde_json::Value;
 use spin_harness::HarnessResponse;
+
+/// `sawt models push DIR --name NAME` against the app's loopback listener at `addr`, through
+/// the admin component (the CLI blocks, so it runs off the async runtime).
+pub async fn push_through_admin(
+    addr: SocketAddr,
+    dir: PathBuf,
+    name: &str,
+    token: &str,
+) -> PushReport {
+    let args = PushArgs {
+        dir,
+        name: Some(name.into()),
+        metadata: None,
+        remote: Remote {
+            url: format!("http://{addr}"),
+            token: token.into(),
+            retries: 0,
+        },
+    };
+    tokio::task::spawn_blocking(move || push(&args))
+        .await
+        .unwrap()
+        .unwrap_or_else(|e| panic!("sawt models push through the admin component: {e:#}"))
+}
 
 /// Checks the OpenAI error envelope (`{"error": {"message", "type", ...}}`) and returns `error`.
 pub fn error_of(r: &HarnessResponse) -> Value {
